@@ -1,0 +1,58 @@
+"""The application factory: ``create_app(settings)`` is used by ``contact serve`` and every test."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from contact import views
+from contact.assistant import Assistant
+from contact.config import Settings
+from contact.errors import StartupError
+from contact.inquiry_log import InquiryLog
+from contact.keys import ASSISTANT, CLOCK, INQUIRY_LOG, KNOWLEDGE, SETTINGS
+from contact.knowledge_state import KnowledgeState
+from contact.masking import Masker
+from contact.middleware import json_errors, request_context
+
+_PHONE = re.compile(r"\d")
+
+
+async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    inquiry_log = InquiryLog(settings.db, durability=settings.durability)
+    inquiry_log.open()
+    app[INQUIRY_LOG] = inquiry_log
+    yield
+    await inquiry_log.close()  # commits everything already accepted
+
+
+async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
+    knowledge = KnowledgeState(Path(app[SETTINGS].kb))
+    result = await knowledge.reload()
+    if not result.ok:
+        raise StartupError(
+            "the knowledge base is invalid:\n" + "\n".join(f"  - {p}" for p in result.problems[:50])
+        )
+    app[KNOWLEDGE] = knowledge
+    kb = knowledge.engine.kb
+    public_phones = {"".join(_PHONE.findall(p)) for o in kb.offices.values() for p in (o.phone, o.fax) if p}
+    public_phones |= {"".join(_PHONE.findall(w.phone)) for w in kb.windows.values() if w.phone}
+    app[ASSISTANT] = Assistant(knowledge, app[INQUIRY_LOG], app[CLOCK], Masker(allow=public_phones))
+    yield
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[request_context, json_errors],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = settings.clock()
+    app.cleanup_ctx.append(_inquiry_log_ctx)
+    app.cleanup_ctx.append(_knowledge_ctx)
+    app.add_routes(views.routes)
+    return app

@@ -1,0 +1,239 @@
+"""The inquiry log: one SQLite file (WAL), written by one thread with group commit.
+
+Every inquiry is committed before its answer is sent: :meth:`InquiryLog.record`
+returns only after the transaction holding the row has been committed. Rows
+arriving while a commit is in progress are committed together in the next
+batch (group commit), so the cost of an fsync is shared by many requests.
+
+Reads run on their own connections in the default executor, never on the event loop.
+The schema is created and migrated by :data:`MIGRATIONS`; ``schema_version`` holds the
+version a database file is at, and an older file is upgraded in place at open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+class LogUnavailable(RuntimeError):
+    """The inquiry could not be committed (disk full, read-only file …)."""
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["inquiries"].create(  # type: ignore[union-attr]
+        {
+            "id": str, "created_at": str, "channel": str, "session_id": str, "lang": str,
+            "text": str, "ward": str, "kind": str, "entry_id": str, "entry_title": str,
+            "category": str, "confidence": float, "latency_ms": float, "candidates": str,
+        },
+        pk="id",
+        not_null={"id", "created_at", "channel", "text", "kind"},
+    )
+    db["inquiries"].create_index(["created_at"])  # type: ignore[union-attr]
+    db["inquiries"].create_index(["kind"])  # type: ignore[union-attr]
+    db["feedback"].create(  # type: ignore[union-attr]
+        {"id": int, "inquiry_id": str, "created_at": str, "helpful": int, "comment": str},
+        pk="id",
+        not_null={"inquiry_id", "created_at", "helpful"},
+        foreign_keys=[("inquiry_id", "inquiries", "id")],
+    )
+    db["feedback"].create_index(["inquiry_id"])  # type: ignore[union-attr]
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1,)
+"""Migration n (1-based) brings a database from version n-1 to n. Append, never edit."""
+
+
+def connect(path: str, durability: str = "full") -> sqlite_utils.Database:
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return sqlite_utils.Database(conn)
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the schema to the latest version; return the version reached."""
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    current = row[0] or 0
+    for version, step in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        with db.atomic():
+            step(db)
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        log.info("db.migrated", version=version)
+    return len(MIGRATIONS)
+
+
+@dataclass
+class _Job:
+    table: str
+    row: dict[str, Any]
+    future: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+
+
+_STOP = object()
+
+
+class InquiryLog:
+    """Durable, batched writes and executor reads of the inquiry log."""
+
+    def __init__(self, path: str, durability: str = "full", max_batch: int = 256) -> None:
+        self.path = path
+        self.durability = durability
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._writer: sqlite_utils.Database | None = None
+        self.last_error: str | None = None
+        self.commits = 0
+        self.rows_written = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open (creating or migrating) the database and start the writer thread."""
+        self._writer = connect(self.path, self.durability)
+        migrate(self._writer)
+        self._thread = threading.Thread(target=self._run, name="inquiry-log-writer", daemon=True)
+        self._thread.start()
+
+    async def close(self) -> None:
+        """Commit everything queued, then stop the writer and close the file."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+        self._thread = None
+        if self._writer is not None:
+            self._writer.conn.close()
+            self._writer = None
+
+    @property
+    def healthy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self.last_error is None
+
+    # -- writing --------------------------------------------------------------------------------
+
+    async def _submit(self, table: str, row: dict[str, Any]) -> None:
+        if self._thread is None:
+            raise LogUnavailable("the inquiry log is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._queue.put(_Job(table, row, future, loop))
+        await future
+
+    async def record(self, inquiry: dict[str, Any]) -> None:
+        """Insert one inquiry row; return once it is committed. Text must already be masked."""
+        row = dict(inquiry)
+        if isinstance(row.get("candidates"), (list, tuple)):
+            row["candidates"] = json.dumps(row["candidates"], ensure_ascii=False)
+        await self._submit("inquiries", row)
+
+    async def add_feedback(self, row: dict[str, Any]) -> None:
+        await self._submit("feedback", row)
+
+    def _run(self) -> None:
+        assert self._writer is not None
+        db = self._writer
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch: list[_Job] = [first]  # type: ignore[list-item]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)  # type: ignore[arg-type]
+            self._commit(db, batch)
+
+    def _commit(self, db: sqlite_utils.Database, batch: list[_Job]) -> None:
+        error: BaseException | None = None
+        try:
+            with db.atomic():
+                for job in batch:
+                    db[job.table].insert(job.row)  # type: ignore[union-attr]
+            self.commits += 1
+            self.rows_written += len(batch)
+            self.last_error = None
+        except sqlite3.IntegrityError:
+            # One bad row (e.g. feedback for an unknown inquiry) must not sink the batch: retry one by one.
+            for job in batch:
+                try:
+                    with db.atomic():
+                        db[job.table].insert(job.row)  # type: ignore[union-attr]
+                    self.rows_written += 1
+                    _resolve(job, None)
+                except Exception as exc:  # noqa: BLE001 - reported to the waiting request
+                    _resolve(job, LogUnavailable(str(exc)) if not isinstance(exc, sqlite3.IntegrityError)
+                             else exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - disk full, read-only: reported to every waiter
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.error("db.commit_failed", error=self.last_error, rows=len(batch))
+            error = LogUnavailable(self.last_error)
+        for job in batch:
+            _resolve(job, error)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def read(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
+        """Run ``fn(db)`` on a fresh read connection in the executor."""
+
+        def work() -> Any:
+            db = connect(self.path, self.durability)
+            try:
+                return fn(db)
+            finally:
+                db.conn.close()
+
+        return await asyncio.get_running_loop().run_in_executor(None, work)
+
+    async def count(self, table: str = "inquiries") -> int:
+        return int(await self.read(lambda db: db[table].count))
+
+    async def exists(self, inquiry_id: str) -> bool:
+        def check(db: sqlite_utils.Database) -> bool:
+            return db.execute("SELECT 1 FROM inquiries WHERE id = ?", [inquiry_id]).fetchone() is not None
+
+        return bool(await self.read(check))
+
+
+def _resolve(job: _Job, error: BaseException | None) -> None:
+    def settle() -> None:
+        if job.future.done():
+            return
+        if error is None:
+            job.future.set_result(None)
+        else:
+            job.future.set_exception(error)
+
+    try:
+        job.loop.call_soon_threadsafe(settle)
+    except RuntimeError:
+        pass  # the loop is closed: nobody is waiting any more

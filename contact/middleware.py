@@ -1,0 +1,68 @@
+"""Middlewares: request id + access log, and the one place where errors become JSON bodies."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from contact.errors import ApiError
+from contact.keys import SETTINGS
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    408: "request_timeout", 413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind a request id (from X-Request-Id when sane, else new) to every log line of the request."""
+    incoming = request.headers.get("X-Request-Id", "")
+    request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() and incoming.isprintable() \
+        else uuid.uuid4().hex
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        log.info("http", method=request.method, path=request.path, status=status,
+                 ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map domain and HTTP errors to ``{"error": {"code", "message"}}``; never leak a stack trace."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        message = exc.reason
+        if exc.status == 413:
+            message = f"request body too large (limit {request.app[SETTINGS].max_body_bytes} bytes)"
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        return error_response(exc.status, code, message, headers)
+    except Exception:
+        log.exception("unhandled_error", path=request.path)
+        return error_response(500, "internal_error", "internal error; the request id identifies it in the logs")

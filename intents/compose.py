@@ -1,0 +1,195 @@
+"""Compose the answer text for an entry, focused on what was asked (fee, place, what to bring …).
+
+Facts an entry marks as not verified are never stated as certain: the text says
+where to confirm them (the window, or the contact center).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from knowledge.loader import KnowledgeBase
+from knowledge.schema import Faq, LifeEvent, Office, Procedure, Sourced, Window
+
+
+@dataclass(frozen=True)
+class Answer:
+    entry_id: str
+    title: str
+    text: str
+    source_url: str
+    department: str
+    reviewed: str
+    checklist: tuple[str, ...] = ()
+    """For a life event: the procedures to do, in order."""
+
+
+@dataclass(frozen=True)
+class ContactPoint:
+    """Where a citizen confirms what the assistant is not sure of."""
+
+    name: str = "サンキューコールかわさき"
+    phone: str = "044-200-3939"
+    hours: str = "毎日 8:00〜21:00"
+
+    def confirm_sentence(self, department: str | None = None) -> str:
+        where = f"{department}または" if department else ""
+        return f"詳しくは{where}{self.name}（{self.phone}、{self.hours}）でご確認ください。"
+
+
+def contact_point(kb: KnowledgeBase) -> ContactPoint:
+    office = kb.offices.get("thank-you-call")
+    if office and office.phone:
+        hours = office.hours.text if office.hours else ContactPoint.hours
+        return ContactPoint(office.name, office.phone, hours)
+    return ContactPoint()
+
+
+def _uncertain(entry: Sourced, fields: Sequence[str]) -> bool:
+    return entry.certainty == "unverified" or any(f in entry.unverified for f in fields)
+
+
+def _yes_no(value: bool | None, yes: str, no: str, unknown: str) -> str:
+    return unknown if value is None else (yes if value else no)
+
+
+def compose(
+    kb: KnowledgeBase,
+    entry: Sourced,
+    foci: Sequence[str] = (),
+    ward: str | None = None,
+    cp: ContactPoint | None = None,
+) -> Answer:
+    cp = cp or contact_point(kb)
+    if isinstance(entry, Procedure):
+        return _procedure(kb, entry, foci, ward, cp)
+    if isinstance(entry, Office):
+        return _office(entry, foci, cp)
+    if isinstance(entry, Window):
+        return _window(kb, entry, cp)
+    if isinstance(entry, Faq):
+        text = entry.answer
+        if entry.certainty == "unverified" and cp.phone not in text:
+            text += " " + cp.confirm_sentence(entry.department)
+        return _answer(entry, entry.question, text, entry.department)
+    if isinstance(entry, LifeEvent):
+        return _life_event(kb, entry, cp)
+    raise TypeError(type(entry).__name__)
+
+
+def _answer(entry: Sourced, title: str, text: str, department: str, checklist: tuple[str, ...] = ()) -> Answer:
+    return Answer(
+        entry_id=entry.id,  # type: ignore[attr-defined]
+        title=title,
+        text=text.strip(),
+        source_url=entry.source_url,
+        department=department,
+        reviewed=entry.reviewed.isoformat(),
+        checklist=checklist,
+    )
+
+
+def _where(kb: KnowledgeBase, p: Procedure, ward: str | None) -> str:
+    places: list[str] = []
+    if p.windows:
+        office = f"{ward}役所" if ward else "お住まいの区の区役所"
+        places.append(f"{office}の{'・'.join(p.windows)}")
+    places += [kb.offices[o].name for o in p.offices if o in kb.offices]
+    others = [k for k in p.office_kinds if k != "区役所"]
+    if others:
+        places.append("・".join(others))
+    if p.convenience_store:
+        places.append("コンビニ（マイナンバーカードが必要）")
+    return "、".join(places)
+
+
+def _procedure(kb: KnowledgeBase, p: Procedure, foci: Sequence[str], ward: str | None, cp: ContactPoint) -> Answer:
+    parts: list[str] = []
+    wanted = set(foci) or {"summary", "where", "bring", "fee", "saturday"}
+    if "summary" in wanted or not (wanted & {"fee", "bring", "where", "deadline", "online", "saturday", "hours"}):
+        parts.append(p.summary)
+    where = _where(kb, p, ward)
+    if where and wanted & {"where", "summary", "phone", "access"}:
+        parts.append(f"【窓口】{where}")
+    if wanted & {"bring", "summary"}:
+        if p.bring:
+            parts.append("【持ち物】" + "、".join(p.bring))
+        elif "bring" in wanted:
+            parts.append("【持ち物】" + cp.confirm_sentence(p.department))
+    if wanted & {"fee", "summary"} and p.fee:
+        fee = p.fee.text
+        if _uncertain(p, ["fee"]) and cp.phone not in fee:
+            fee += "（" + cp.confirm_sentence(p.department).rstrip("。") + "）"
+        parts.append(f"【手数料】{fee}")
+    elif "fee" in wanted:
+        parts.append("【手数料】" + cp.confirm_sentence(p.department))
+    if p.deadline and wanted & {"deadline", "summary"}:
+        parts.append(f"【期限】{p.deadline}")
+    if wanted & {"online", "summary"} and (p.online or p.convenience_store):
+        if p.online:
+            parts.append(f"【オンライン等】{p.online}")
+    if wanted & {"saturday", "hours", "summary"}:
+        parts.append(
+            "【土曜開庁】"
+            + _yes_no(
+                p.saturday,
+                "第2・第4土曜日の午前（8:30〜12:30）の区役所窓口でも手続きできます。",
+                "第2・第4土曜日の開庁日には取り扱っていません。平日にお越しください。",
+                "土曜開庁日に手続きできるかは確認できていません。" + cp.confirm_sentence(p.department),
+            )
+        )
+    if p.certainty == "unverified" and not any(cp.phone in x for x in parts):
+        parts.append(cp.confirm_sentence(p.department))
+    return _answer(p, p.name, "\n".join(parts), p.department)
+
+
+def _office(o: Office, foci: Sequence[str], cp: ContactPoint) -> Answer:
+    wanted = set(foci)
+    parts = [o.name + (f"（{o.kind}）" if o.kind not in o.name else "")]
+    if o.services and (not wanted or wanted & {"where"}):
+        parts.append(o.services)
+    if o.address and (not wanted or wanted & {"where", "access"}):
+        postal = f"〒{o.postal_code} " if o.postal_code else ""
+        parts.append(f"【所在地】{postal}{o.address}")
+    if o.access and (not wanted or wanted & {"access", "where"}):
+        parts.append(f"【アクセス】{o.access}")
+    if not wanted or wanted & {"phone"}:
+        if o.phone:
+            note = f"（{o.phone_note}）" if o.phone_note else ""
+            parts.append(f"【電話】{o.phone}{note}")
+        else:
+            parts.append("【電話】番号を確認できていません。" + cp.confirm_sentence())
+    if o.hours and (not wanted or wanted & {"hours", "saturday"}):
+        parts.append(f"【受付時間】{o.hours.text}")
+    uncertain = [f for f in ("phone", "address", "access", "hours") if f in o.unverified]
+    if uncertain or o.certainty == "unverified":
+        parts.append("※一部の情報は確認中です。" + cp.confirm_sentence())
+    return _answer(o, o.name, "\n".join(parts), o.name)
+
+
+def _window(kb: KnowledgeBase, w: Window, cp: ContactPoint) -> Answer:
+    office = kb.offices.get(w.office)
+    office_name = office.name if office else ""
+    parts = [f"{office_name} {w.name}：{w.handles}"]
+    place = " ".join(x for x in (w.floor, w.counter) if x)
+    parts.append(f"【場所】{place}" if place else "【場所】階・窓口番号は確認できていません。庁舎の総合案内でお尋ねください。")
+    phone = w.phone or (office.phone if office else None)
+    if phone:
+        parts.append(f"【電話】{phone}" + ("" if w.phone else "（庁舎の代表・総合案内）"))
+    parts.append(
+        "【土曜開庁】"
+        + _yes_no(w.saturday, "第2・第4土曜日 8:30〜12:30 も開いています。", "土曜日は開いていません。",
+                  "土曜日の開設は確認できていません。" + cp.confirm_sentence())
+    )
+    return _answer(w, f"{office_name} {w.name}", "\n".join(parts), f"{office_name} {w.name}")
+
+
+def _life_event(kb: KnowledgeBase, e: LifeEvent, cp: ContactPoint) -> Answer:
+    steps: list[str] = []
+    for i, step in enumerate(e.steps, 1):
+        proc = kb.procedures.get(step.procedure)
+        name = proc.name if proc else step.procedure
+        steps.append(f"{i}. {name}" + (f"（{step.note}）" if step.note else ""))
+    text = e.summary + "\n" + "\n".join(steps)
+    return _answer(e, e.name, text, e.department, checklist=tuple(steps))

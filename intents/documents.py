@@ -1,0 +1,74 @@
+"""Turn knowledge entries into searchable documents: field texts plus what ranking needs to know."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from knowledge.loader import KnowledgeBase
+from knowledge.schema import Faq, LifeEvent, Office, Procedure, Sourced, Window
+
+EntryKind = str
+"""One of: office, window, procedure, faq, life_event."""
+
+
+@dataclass(frozen=True)
+class Document:
+    entry_id: str
+    kind: EntryKind
+    title: str
+    ward: str | None
+    category: str
+    names: tuple[str, ...]
+    """The entry's name and aliases: matched fuzzily on readings for typos and kana input."""
+    fields: dict[str, tuple[str, ...]]
+    """Field name → texts (title, questions, body), tokenised by the matcher."""
+
+
+def documents(kb: KnowledgeBase) -> Iterator[Document]:
+    """One document per entry, in the knowledge base's order."""
+    for entry in kb.entries():
+        yield _document(kb, entry)
+
+
+def _document(kb: KnowledgeBase, e: Sourced) -> Document:
+    if isinstance(e, Office):
+        names = (e.name, *e.aliases)
+        return Document(
+            e.id, "office", e.name, e.ward, e.kind, names,
+            {
+                "title": names,
+                "questions": e.sample_questions,
+                "body": tuple(x for x in (e.kind, e.services, e.access, *e.stations) if x),
+            },
+        )
+    if isinstance(e, Window):
+        office = kb.offices.get(e.office)
+        office_name = office.name if office else ""
+        title = f"{office_name} {e.name}".strip()
+        return Document(
+            e.id, "window", title, office.ward if office else None, "窓口", (title, e.name),
+            {"title": (title,), "questions": (), "body": (e.handles,)},
+        )
+    if isinstance(e, Procedure):
+        names = (e.name, *e.aliases)
+        return Document(
+            e.id, "procedure", e.name, None, e.category, names,
+            {
+                "title": names,
+                "questions": e.sample_questions,
+                "body": tuple(x for x in (e.summary, e.category, *e.windows) if x),
+            },
+        )
+    if isinstance(e, Faq):
+        return Document(
+            e.id, "faq", e.question, None, e.category, (e.question,),
+            {"title": (e.question,), "questions": e.alternatives, "body": (e.answer,)},
+        )
+    if isinstance(e, LifeEvent):
+        names = (e.name, *e.aliases)
+        return Document(
+            e.id, "life_event", e.name, None, e.category, names,
+            {"title": names, "questions": e.sample_questions, "body": (e.summary,)},
+        )
+    raise TypeError(f"unknown entry type {type(e).__name__}")

@@ -1,0 +1,342 @@
+"""Understand a question and decide the reply: the matcher's public entry point.
+
+Flow (one call of :meth:`Engine.respond`)::
+
+    normalise → rewrite synonyms → tokenise (Sudachi) → entities (ward, office)
+    → route (handoff, small talk, follow-up on the session's topic)
+    → rank entries (BM25F over fields + fuzzy reading match + ward agreement)
+    → decide (answer | clarify | fallback) → compose the answer text
+
+The engine is immutable after construction: a reload builds a new one and swaps
+it in whole, so a request never sees a half-built index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from intents.compose import Answer, ContactPoint, compose, contact_point
+from intents.cues import Cues
+from intents.documents import Document, documents
+from intents.entities import Entities, Gazetteer
+from intents.index import BM25Index
+from intents.normalize import is_kana_only, normalize, to_katakana
+from intents.synonyms import Synonyms
+from intents.tokenize import Tokenizer, content_terms
+from knowledge.loader import KnowledgeBase
+from knowledge.schema import WARDS
+
+ReplyKind = Literal["answer", "clarify", "fallback", "handoff", "smalltalk"]
+
+DATE_WORDS = frozenset(
+    {"今日", "本日", "明日", "明後日", "昨日", "今週", "来週", "再来週", "今月", "来月", "先月", "今年",
+     "来年", "年末", "年始", "週末", "毎日", "朝", "午前", "午後", "夕方", "夜"}
+)
+"""Time words: they say *when*, not *what*, so they do not pick an entry."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds, tuned on the evaluation set (``contact eval``)."""
+
+    answer: float = 0.5
+    """Minimum confidence to answer."""
+    close_ratio: float = 0.93
+    """Second score / first score at or above which two different entries are "close"."""
+    fuzzy_cutoff: float = 86.0
+    """Minimum rapidfuzz partial ratio between readings for a name to count as matched."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the session knows before this question."""
+
+    now: dt.datetime
+    ward: str | None = None
+    topic: str | None = None
+    """Entry id of the last answer, for follow-ups such as "土曜は？"."""
+    lang: str = "ja"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    title: str
+    kind: str
+    score: float
+    coverage: float
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Clarify:
+    question: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Understanding:
+    normalized: str
+    rewritten: str
+    terms: tuple[str, ...]
+    entities: Entities
+    foci: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: ReplyKind
+    confidence: float
+    candidates: tuple[Candidate, ...]
+    answer: Answer | None = None
+    clarify: Clarify | None = None
+    follow_ups: tuple[str, ...] = ()
+    ward: str | None = None
+    topic: str | None = None
+    understanding: Understanding | None = None
+    text: str = ""
+    """For replies without an entry (fallback, handoff, small talk): what to say."""
+    explain: dict[str, object] = field(default_factory=dict)
+
+
+class Engine:
+    """The matcher over one knowledge base."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        tokenizer: Tokenizer | None = None,
+        synonyms: Synonyms | None = None,
+        cues: Cues | None = None,
+        thresholds: Thresholds = Thresholds(),
+    ) -> None:
+        self.kb = kb
+        self.tokenizer = tokenizer or Tokenizer()
+        self.synonyms = synonyms or Synonyms.load()
+        self.cues = cues or Cues.load()
+        self.thresholds = thresholds
+        self.contact = contact_point(kb)
+        self._cue_words = frozenset(self._terms(w)[0] for w in self.cues.cue_words() if self._terms(w))
+        self.docs: list[Document] = list(documents(kb))
+        self.index = BM25Index(
+            [{name: self._field_terms(texts) for name, texts in d.fields.items()} for d in self.docs]
+        )
+        self.gazetteer = Gazetteer(kb)
+        self._by_id = {d.entry_id: i for i, d in enumerate(self.docs)}
+        names: list[str] = []
+        owners: list[int] = []
+        for i, d in enumerate(self.docs):
+            for name in d.names:
+                reading = self.tokenizer.reading(self.synonyms.rewrite(normalize(name)))
+                if len(reading) >= 3:
+                    names.append(reading)
+                    owners.append(i)
+        self._name_readings = names
+        self._name_owners = owners
+
+    # -- understanding -------------------------------------------------------------------------
+
+    def _terms(self, text: str) -> list[str]:
+        return self.tokenizer.terms(self.synonyms.rewrite(normalize(text)))
+
+    def _field_terms(self, texts: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for t in texts:
+            out += self._terms(t)
+        return out
+
+    def understand(self, text: str) -> Understanding:
+        normalized = normalize(text)
+        rewritten = self.synonyms.rewrite(normalized)
+        terms = content_terms(self.tokenizer.tokens(rewritten))
+        return Understanding(
+            normalized=normalized,
+            rewritten=rewritten,
+            terms=tuple(terms),
+            entities=self.gazetteer.extract(rewritten),
+            foci=self.cues.foci(rewritten),
+        )
+
+    # -- ranking ---------------------------------------------------------------------------------
+
+    def rank(self, u: Understanding, ward: str | None, limit: int = 10) -> list[Candidate]:
+        """Candidates for the question, best first, with their score and IDF-weighted term coverage."""
+        ward_terms = set(WARDS) | ({u.entities.ward_source} if u.entities.ward_source else set())
+        key_terms = [t for t in u.terms if t not in self._cue_words and t not in DATE_WORDS]
+        boosts = {t: 0.5 for t in u.terms if t in self._cue_words}
+        expansions = self.synonyms.expansions(list(u.terms))
+        boosts.update({t: 0.4 for t in expansions})
+        hits = self.index.search([*u.terms, *expansions], limit=40, boosts=boosts)
+        denominator_terms = [t for t in key_terms if t not in ward_terms] or key_terms
+        total_idf = sum(self.index.idf(t) for t in dict.fromkeys(denominator_terms))
+
+        scores: dict[int, float] = {}
+        coverage: dict[int, float] = {}
+        matched: dict[int, frozenset[str]] = {}
+        for h in hits:
+            covered = sum(self.index.idf(t) for t in h.matched if t in denominator_terms)
+            scores[h.doc] = h.score
+            coverage[h.doc] = covered / total_idf if total_idf else 0.0
+            matched[h.doc] = h.matched
+
+        # Fuzzy match of entry names on readings: typos, kana for kanji, unknown words.
+        needs_fuzzy = is_kana_only(u.rewritten) or not hits or max(coverage.values(), default=0) < 0.7
+        if needs_fuzzy and self._name_readings:
+            reading = to_katakana(self.tokenizer.reading(u.rewritten))
+            if len(reading) >= 3:
+                best_scale = max(scores.values(), default=0.0) or total_idf or 1.0
+                for _, fz, idx in process.extract(
+                    reading, self._name_readings, scorer=fuzz.partial_ratio,
+                    score_cutoff=self.thresholds.fuzzy_cutoff, limit=8,
+                ):
+                    name_len = len(self._name_readings[idx])
+                    if name_len < 4 and fz < 100:
+                        continue
+                    doc = self._name_owners[idx]
+                    share = min(1.0, name_len / max(len(reading), 1) + 0.3)
+                    bonus = (fz / 100.0) * share
+                    scores[doc] = max(scores.get(doc, 0.0), best_scale * bonus)
+                    coverage[doc] = max(coverage.get(doc, 0.0), bonus)
+                    matched.setdefault(doc, frozenset({"~" + self._name_readings[idx]}))
+
+        effective_ward = u.entities.ward or ward
+        ranked: list[Candidate] = []
+        for doc_id, score in scores.items():
+            d = self.docs[doc_id]
+            if d.ward and effective_ward:
+                score *= 1.3 if d.ward == effective_ward else 0.25
+            if u.entities.offices and d.kind == "office" and d.entry_id in u.entities.offices:
+                score *= 1.5
+            ranked.append(
+                Candidate(d.entry_id, d.title, d.kind, score, coverage.get(doc_id, 0.0),
+                          tuple(sorted(matched.get(doc_id, frozenset()))))
+            )
+        ranked.sort(key=lambda c: c.score, reverse=True)
+        return ranked[:limit]
+
+    # -- deciding -------------------------------------------------------------------------------
+
+    def respond(self, text: str, ctx: Context) -> Reply:
+        u = self.understand(text)
+        ward = u.entities.ward or ctx.ward
+        candidates = self.rank(u, ward)
+        top = candidates[0] if candidates else None
+        explain: dict[str, object] = {
+            "terms": list(u.terms), "foci": list(u.foci), "ward": ward,
+            "offices": list(u.entities.offices),
+        }
+
+        def reply(kind: ReplyKind, confidence: float, **kw: object) -> Reply:
+            return Reply(kind=kind, confidence=round(confidence, 3), candidates=tuple(candidates[:5]),
+                         ward=ward, understanding=u, explain=explain, **kw)  # type: ignore[arg-type]
+
+        if self.cues.wants_handoff(u.rewritten):
+            return reply("handoff", 1.0, text=self._handoff_text(), topic=ctx.topic)
+
+        key_terms = [t for t in u.terms if t not in self._cue_words and t not in DATE_WORDS
+                     and t not in WARDS and t != u.entities.ward_source]
+        # A follow-up that names no new topic ("土曜は？", "中原区です") continues the last one.
+        if not key_terms and ctx.topic and (u.foci or u.entities.ward):
+            entry = self.kb.get(ctx.topic)
+            if entry is not None:
+                answer = compose(self.kb, entry, u.foci, ward, self.contact)
+                return reply("answer", 0.8, answer=answer, topic=ctx.topic,
+                             follow_ups=self._follow_ups(ctx.topic, u.foci))
+        if not key_terms and u.entities.ward and not u.foci:
+            return reply("smalltalk", 1.0, text=f"{u.entities.ward}ですね。ご質問をどうぞ。")
+
+        confidence = self._confidence(candidates)
+        smalltalk = self.cues.smalltalk_kind(u.rewritten)
+        if smalltalk and len(u.normalized) <= 20 and confidence < self.thresholds.answer + 0.2:
+            return reply("smalltalk", 1.0, text=_SMALLTALK[smalltalk], topic=ctx.topic)
+
+        if top is None or confidence < self.thresholds.answer:
+            return reply("fallback", confidence, text=self._fallback_text(), follow_ups=("オペレーターと話したい",))
+
+        ward_question = self._ward_question(candidates, ward)
+        if ward_question is not None:
+            return reply("clarify", confidence, clarify=ward_question, topic=top.entry_id)
+
+        second = candidates[1] if len(candidates) > 1 else None
+        if (second is not None and second.score >= top.score * self.thresholds.close_ratio
+                and second.coverage >= 0.5 and not self._related(top.entry_id, second.entry_id)):
+            options = tuple(c.title for c in candidates[:3]
+                            if c.score >= top.score * self.thresholds.close_ratio)
+            return reply("clarify", confidence,
+                         clarify=Clarify("どちらについてのご質問ですか。", options), topic=None)
+
+        entry = self.kb.get(top.entry_id)
+        assert entry is not None
+        answer = compose(self.kb, entry, u.foci, ward, self.contact)
+        return reply("answer", confidence, answer=answer, topic=top.entry_id,
+                     follow_ups=self._follow_ups(top.entry_id, u.foci))
+
+    def _confidence(self, candidates: Sequence[Candidate]) -> float:
+        if not candidates:
+            return 0.0
+        top = candidates[0]
+        conf = top.coverage
+        if len(candidates) > 1 and top.score > 0:
+            ratio = candidates[1].score / top.score
+            if ratio > 0.8:
+                conf *= 1.0 - (ratio - 0.8) * 0.5
+        return max(0.0, min(1.0, conf))
+
+    def _related(self, a: str, b: str) -> bool:
+        ea, eb = self.kb.get(a), self.kb.get(b)
+        rel_a = set(getattr(ea, "related", ())) | {a}
+        rel_b = set(getattr(eb, "related", ())) | {b}
+        return b in rel_a or a in rel_b
+
+    def _ward_question(self, candidates: Sequence[Candidate], ward: str | None) -> Clarify | None:
+        """Ask for the ward when the best answers are the same thing in different wards."""
+        if ward or not candidates:
+            return None
+        top = candidates[0]
+        top_doc = self.docs[self._by_id[top.entry_id]]
+        if not top_doc.ward:
+            return None
+        peers = [c for c in candidates[1:6] if c.kind == top.kind and c.score >= top.score * 0.9
+                 and self.docs[self._by_id[c.entry_id]].ward not in (None, top_doc.ward)]
+        if not peers:
+            return None
+        return Clarify("どちらの区にお住まいですか（どちらの区役所についてのご質問ですか）。", WARDS)
+
+    def _follow_ups(self, entry_id: str, foci: Sequence[str]) -> tuple[str, ...]:
+        entry = self.kb.get(entry_id)
+        out: list[str] = []
+        if entry is not None and entry.__class__.__name__ == "Procedure":
+            for focus, question in (("bring", "必要な持ち物は？"), ("fee", "手数料は？"),
+                                    ("saturday", "土曜日も手続きできる？")):
+                if focus not in foci:
+                    out.append(question)
+        for rel in getattr(entry, "related", ())[:2]:
+            rel_entry = self.kb.get(rel)
+            title = getattr(rel_entry, "name", None) or getattr(rel_entry, "question", None)
+            if title:
+                out.append(str(title))
+        return tuple(out[:4])
+
+    def _handoff_text(self) -> str:
+        cp = self.contact
+        return (f"オペレーターにおつなぎします。お電話の場合は{cp.name}（{cp.phone}、{cp.hours}）"
+                "でもお受けしています。")
+
+    def _fallback_text(self) -> str:
+        cp = self.contact
+        return (f"申し訳ありません。そのご質問にはお答えできる情報が見つかりませんでした（わかりません）。"
+                f"{cp.name}（{cp.phone}、{cp.hours}）にお問い合わせいただくか、オペレーターにおつなぎします。")
+
+
+_SMALLTALK = {
+    "greeting": "こんにちは。川崎市の手続きや窓口、開庁日についてお気軽にご質問ください。",
+    "thanks": "どういたしまして。ほかにご質問があればどうぞ。",
+    "bye": "ご利用ありがとうございました。",
+}
+
+__all__ = ["Answer", "Candidate", "Clarify", "ContactPoint", "Context", "Engine", "Reply", "Thresholds"]

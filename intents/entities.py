@@ -1,0 +1,70 @@
+"""Entities in a question: the ward (said directly, or implied by a station or an office) and offices.
+
+A :class:`Gazetteer` is built from the knowledge base once (office names,
+aliases and nearby stations) and matched longest-first against the
+normalised question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from intents.normalize import normalize
+from knowledge.loader import KnowledgeBase
+from knowledge.schema import WARDS
+
+# Short forms that are unambiguous enough to mean the ward (not 川崎 or 幸, which are not).
+_WARD_SHORT = {"中原": "中原区", "高津": "高津区", "宮前": "宮前区", "多摩": "多摩区", "麻生": "麻生区"}
+_WARD_ROMAJI = {
+    "kawasaki-ku": "川崎区", "saiwai": "幸区", "nakahara": "中原区", "takatsu": "高津区",
+    "miyamae": "宮前区", "tama": "多摩区", "asao": "麻生区",
+}
+
+
+@dataclass(frozen=True)
+class Entities:
+    ward: str | None = None
+    ward_source: str | None = None
+    """The words the ward was read from (中原区, 武蔵小杉 …), for the explanation."""
+    offices: tuple[str, ...] = ()
+    """Office ids mentioned by name or alias, in order of appearance."""
+
+
+class Gazetteer:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        names: dict[str, tuple[str | None, str | None]] = {}  # surface → (ward, office id)
+        for ward in WARDS:
+            names[ward] = (ward, None)
+        for short, ward in _WARD_SHORT.items():
+            names.setdefault(short, (ward, None))
+        for romaji, ward in _WARD_ROMAJI.items():
+            names.setdefault(romaji, (ward, None))
+        for office in kb.offices.values():
+            for surface in (office.name, *office.aliases):
+                names[normalize(surface)] = (office.ward, office.id)
+            for station in office.stations:
+                key = normalize(station)
+                if office.ward and key not in names:
+                    names[key] = (office.ward, None)
+                    if key.endswith("駅"):
+                        names.setdefault(key[:-1], (office.ward, None))
+        self._names = names
+        keys = sorted((k for k in names if len(k) >= 2), key=len, reverse=True)
+        # 多摩川 and 川崎市 are not wards: refuse a short match that runs on into these.
+        self._pattern = re.compile("(?:" + "|".join(re.escape(k) for k in keys) + ")(?!川)") if keys else None
+
+    def extract(self, text: str) -> Entities:
+        """Entities of already-normalised text; the first ward mentioned wins."""
+        if self._pattern is None:
+            return Entities()
+        ward = source = None
+        offices: list[str] = []
+        for m in self._pattern.finditer(text):
+            w, office = self._names[m.group(0)]
+            if w and ward is None:
+                ward, source = w, m.group(0)
+            if office and office not in offices:
+                offices.append(office)
+        return Entities(ward=ward, ward_source=source, offices=tuple(offices))
+

@@ -1,0 +1,88 @@
+"""The domain synonym table (``intents/data/synonyms.yaml``), applied as data.
+
+Two mechanisms, both read from the table:
+
+- *replace*: variants citizens say (ハンコ, マイナ, 国保 …) are rewritten to the
+  city's wording in the normalised text, before tokenisation, so that the
+  tokenizer sees the same word the knowledge base uses;
+- *expand*: a query term that implies other terms (引っ越し → 転入・転出・転居)
+  adds them to the query with a lower weight.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from intents.normalize import normalize
+
+DEFAULT_PATH = Path(__file__).parent / "data" / "synonyms.yaml"
+
+
+class SynonymError(ValueError):
+    """The synonym table is malformed."""
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    replace: Mapping[str, str] = field(default_factory=dict)
+    """Normalised variant (or canonical) → canonical wording."""
+    expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    _pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_mapping(cls, data: object) -> Synonyms:
+        if not isinstance(data, dict):
+            raise SynonymError("the synonym table must be a mapping with 'replace' and 'expand'")
+        unknown = set(data) - {"replace", "expand"}
+        if unknown:
+            raise SynonymError(f"unknown section(s): {', '.join(sorted(unknown))}")
+        sections = data.get("replace") or {}
+        replace: dict[str, str] = {normalize(str(c)): normalize(str(c)) for c in sections}
+        canonicals = set(replace)
+        for canonical, variants in sections.items():
+            if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+                raise SynonymError(f"replace.{canonical}: variants must be a list of strings")
+            canon = normalize(str(canonical))
+            for v in variants:
+                nv = normalize(v)
+                if nv in canonicals:
+                    continue  # a canonical wording is never rewritten
+                if nv in replace and replace[nv] != canon:
+                    raise SynonymError(f"replace: '{v}' is listed under both '{replace[nv]}' and '{canon}'")
+                replace[nv] = canon
+        expand: dict[str, tuple[str, ...]] = {}
+        for term, implied in (data.get("expand") or {}).items():
+            if not isinstance(implied, list) or not all(isinstance(v, str) for v in implied):
+                raise SynonymError(f"expand.{term}: implied terms must be a list of strings")
+            expand[normalize(str(term))] = tuple(normalize(v) for v in implied)
+        keys = sorted(replace, key=len, reverse=True)
+        pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+        return cls(replace=replace, expand=expand, _pattern=pattern)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> Synonyms:
+        with path.open(encoding="utf-8") as f:
+            return cls.from_mapping(yaml.safe_load(f))
+
+    def rewrite(self, text: str) -> str:
+        """Rewrite variants to canonical wording (longest match first; canonicals stay as they are)."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self.replace[m.group(0)], text)
+
+    def expansions(self, terms: list[str]) -> list[str]:
+        """Terms implied by the query terms and not already in it."""
+        present = set(terms)
+        out: list[str] = []
+        for t in terms:
+            for implied in self.expand.get(t, ()):
+                if implied not in present:
+                    present.add(implied)
+                    out.append(implied)
+        return out
+

@@ -1,0 +1,103 @@
+"""Sudachi tokenisation into index terms.
+
+A :class:`Tokenizer` wraps one Sudachi dictionary (sudachidict_core, plus an
+optional user dictionary of city terms built by :mod:`intents.userdict`) and
+turns normalised text into :class:`Token` objects and into the *terms* the
+index uses: the normalised form (表記ゆれ unified: 引っ越し/引越し → 引っ越し) of
+content words, with particles, auxiliaries and punctuation dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sudachipy import Config, Dictionary, SplitMode
+
+from intents.normalize import to_katakana
+
+CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞", "代名詞", "感動詞"})
+"""Parts of speech that carry meaning for retrieval."""
+
+STOP_TERMS = frozenset(
+    {
+        "為る", "居る", "有る", "成る", "ある", "いる", "する", "なる", "できる", "出来る", "こと", "もの",
+        "事", "物", "の", "ん", "よう", "様", "方", "さん", "くださる", "下さる", "ください", "おる",
+        "思う", "知る", "教える", "いただく", "頂く", "欲しい", "たい", "です", "ます", "何", "どう",
+        "ちょっと", "一寸", "今", "ところ", "ため", "為", "お", "ご", "御", "良い", "いい", "よい",
+        "中", "後", "的", "貰う", "もらう", "聞く", "訊く", "分かる", "わかる", "行く", "来る",
+    }
+)
+"""Normalised forms too common to help ranking. Question words (いくら, どこ …) are NOT
+stopped here: the router reads them to pick the answer's focus."""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    surface: str
+    normalized: str
+    dictionary: str
+    reading: str
+    pos: str
+    oov: bool
+
+    @property
+    def is_content(self) -> bool:
+        return self.pos in CONTENT_POS
+
+
+class Tokenizer:
+    """Sudachi in split mode C (longest units), optionally with a user dictionary."""
+
+    def __init__(self, user_dictionaries: Sequence[Path] = ()) -> None:
+        config = Config(user=[str(p) for p in user_dictionaries]) if user_dictionaries else None
+        self._dictionary = (
+            Dictionary(config=config, dict="core") if config else Dictionary(dict="core")
+        )
+        self._tokenizer = self._dictionary.tokenizer(mode=SplitMode.C)
+
+    def tokens(self, text: str) -> list[Token]:
+        """All tokens of already-normalised text, spaces dropped."""
+        out: list[Token] = []
+        for m in self._tokenizer.tokenize(text):
+            pos = m.part_of_speech()[0]
+            if pos == "空白":
+                continue
+            out.append(
+                Token(
+                    surface=m.surface(),
+                    normalized=m.normalized_form(),
+                    dictionary=m.dictionary_form(),
+                    reading=m.reading_form(),
+                    pos=pos,
+                    oov=m.is_oov(),
+                )
+            )
+        return out
+
+    def terms(self, text: str) -> list[str]:
+        """Index terms of already-normalised text (content words, normalised, stop terms dropped)."""
+        return content_terms(self.tokens(text))
+
+    def reading(self, text: str) -> str:
+        """The katakana reading of the whole text, punctuation and spaces dropped."""
+        return "".join(
+            to_katakana(t.reading) if t.reading and t.pos != "補助記号" else ""
+            for t in self.tokens(text)
+        )
+
+
+def content_terms(tokens: Sequence[Token]) -> list[str]:
+    """Normalised forms of content tokens, minus stop terms and one-character kana noise."""
+    out: list[str] = []
+    for t in tokens:
+        if not t.is_content:
+            continue
+        term = t.normalized
+        if term in STOP_TERMS or t.dictionary in STOP_TERMS:
+            continue
+        if len(term) == 1 and ("\u3041" <= term <= "\u30ff"):
+            continue
+        out.append(term)
+    return out

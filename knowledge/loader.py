@@ -1,0 +1,185 @@
+"""Load a knowledge directory, validate all of it, and return an immutable base.
+
+A knowledge directory holds one YAML file per kind (``offices.yaml``,
+``windows.yaml``, ``procedures.yaml``, ``faqs.yaml``, ``life_events.yaml``) or a
+folder per kind (``faqs/*.yaml``) whose files are concatenated, plus an optional
+``calendar.yaml``. Every problem found is collected and reported at once as a
+:class:`KnowledgeError`; a base with any problem is never returned, so a bad
+edit cannot half-replace a good base.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from knowledge.errors import KnowledgeError, Problem
+from knowledge.schema import FILE_KINDS, Faq, LifeEvent, Office, Procedure, Sourced, Window
+
+SHIPPED_DIR = Path(__file__).parent / "data"
+"""The knowledge base shipped with the package (Kawasaki City)."""
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """All entries of one knowledge directory, validated and cross-referenced."""
+
+    directory: Path
+    offices: Mapping[str, Office]
+    windows: Mapping[str, Window]
+    procedures: Mapping[str, Procedure]
+    faqs: Mapping[str, Faq]
+    life_events: Mapping[str, LifeEvent]
+    calendar_data: Mapping[str, Any] | None = None
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    def entries(self) -> Iterator[Sourced]:
+        """Every entry, offices first, in file order."""
+        yield from self.offices.values()
+        yield from self.windows.values()
+        yield from self.procedures.values()
+        yield from self.faqs.values()
+        yield from self.life_events.values()
+
+    def get(self, entry_id: str) -> Sourced | None:
+        for table in (self.offices, self.windows, self.procedures, self.faqs, self.life_events):
+            if entry_id in table:
+                return table[entry_id]
+        return None
+
+    def __len__(self) -> int:
+        return sum(
+            len(t) for t in (self.offices, self.windows, self.procedures, self.faqs, self.life_events)
+        )
+
+    def windows_of(self, office_id: str) -> list[Window]:
+        return [w for w in self.windows.values() if w.office == office_id]
+
+
+def _yaml_files(directory: Path, kind: str) -> list[Path]:
+    single = directory / f"{kind}.yaml"
+    folder = directory / kind
+    files = [single] if single.is_file() else []
+    if folder.is_dir():
+        files += sorted(folder.glob("*.yaml"))
+    return files
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return yaml.safe_load(f)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problems.append(Problem(str(path), None, None, f"cannot read YAML: {exc}"))
+        return None
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(entry)"
+
+
+def _load_kind(
+    directory: Path, kind: str, seen: dict[str, str], problems: list[Problem]
+) -> dict[str, Any]:
+    model = FILE_KINDS[kind]
+    entries: dict[str, Any] = {}
+    for path in _yaml_files(directory, kind):
+        rel = str(path.relative_to(directory.parent)) if directory.parent in path.parents else str(path)
+        data = _read_yaml(path, problems)
+        if data is None:
+            continue
+        if not isinstance(data, list):
+            problems.append(Problem(rel, None, None, "the file must hold a list of entries"))
+            continue
+        for index, raw in enumerate(data):
+            raw_id = raw.get("id") if isinstance(raw, dict) else None
+            label = str(raw_id) if raw_id is not None else f"#{index + 1}"
+            if not isinstance(raw, dict):
+                problems.append(Problem(rel, label, None, "an entry must be a mapping"))
+                continue
+            try:
+                entry = model.model_validate(raw)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+                    problems.append(Problem(rel, label, _field_name(err["loc"]), msg))
+                continue
+            entry_id: str = entry.id  # type: ignore[attr-defined]
+            if entry_id in seen:
+                problems.append(
+                    Problem(rel, entry_id, "id", f"duplicate id (first defined in {seen[entry_id]})")
+                )
+                continue
+            seen[entry_id] = rel
+            entries[entry_id] = entry
+    return entries
+
+
+def _check_references(kb: KnowledgeBase, problems: list[Problem]) -> None:
+    window_names = {w.name for w in kb.windows.values()}
+
+    def need(kind: str, entry_id: str, field_name: str, ref: str, table: Mapping[str, Any]) -> None:
+        if ref not in table:
+            problems.append(Problem(kind, entry_id, field_name, f"unknown {field_name} reference '{ref}'"))
+
+    for o in kb.offices.values():
+        for ref in o.procedures:
+            need("offices", o.id, "procedures", ref, kb.procedures)
+        for ref in o.not_procedures:
+            need("offices", o.id, "not_procedures", ref, kb.procedures)
+    for w in kb.windows.values():
+        need("windows", w.id, "office", w.office, kb.offices)
+        for ref in w.procedures:
+            need("windows", w.id, "procedures", ref, kb.procedures)
+    for p in kb.procedures.values():
+        for name in p.windows:
+            if name not in window_names:
+                problems.append(Problem("procedures", p.id, "windows", f"unknown window name '{name}'"))
+        for ref in p.offices:
+            need("procedures", p.id, "offices", ref, kb.offices)
+        for ref in p.related:
+            if kb.get(ref) is None:
+                problems.append(Problem("procedures", p.id, "related", f"unknown entry '{ref}'"))
+    for f in kb.faqs.values():
+        for ref in f.related:
+            if kb.get(ref) is None:
+                problems.append(Problem("faqs", f.id, "related", f"unknown entry '{ref}'"))
+    for e in kb.life_events.values():
+        for i, step in enumerate(e.steps):
+            need("life_events", e.id, f"steps.{i}.procedure", step.procedure, kb.procedures)
+
+
+def load(directory: Path | str) -> KnowledgeBase:
+    """Load and validate a knowledge directory; raise :class:`KnowledgeError` listing every problem."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise KnowledgeError([Problem(str(directory), None, None, "not a directory")])
+    seen: dict[str, str] = {}
+    tables = {kind: _load_kind(directory, kind, seen, problems) for kind in FILE_KINDS}
+    calendar_data = None
+    calendar_path = directory / "calendar.yaml"
+    if calendar_path.is_file():
+        calendar_data = _read_yaml(calendar_path, problems)
+    kb = KnowledgeBase(
+        directory=directory,
+        offices=tables["offices"],
+        windows=tables["windows"],
+        procedures=tables["procedures"],
+        faqs=tables["faqs"],
+        life_events=tables["life_events"],
+        calendar_data=calendar_data,
+    )
+    if not problems:
+        _check_references(kb, problems)
+    if len(kb) == 0 and not problems:
+        problems.append(Problem(str(directory), None, None, "no entries found"))
+    if problems:
+        raise KnowledgeError(problems)
+    return kb
