@@ -41,7 +41,10 @@ async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     kb = knowledge.engine.kb
     public_phones = {"".join(_PHONE.findall(p)) for o in kb.offices.values() for p in (o.phone, o.fax) if p}
     public_phones |= {"".join(_PHONE.findall(w.phone)) for w in kb.windows.values() if w.phone}
-    app[ASSISTANT] = Assistant(knowledge, app[INQUIRY_LOG], app[CLOCK], Masker(allow=public_phones))
+    public_addresses = [f"〒{o.postal_code} {o.address}" if o.postal_code else o.address
+                        for o in kb.offices.values() if o.address]
+    masker = Masker(allow=public_phones, public_addresses=public_addresses)
+    app[ASSISTANT] = Assistant(knowledge, app[INQUIRY_LOG], app[CLOCK], masker)
     yield
 
 

@@ -13,6 +13,7 @@ version a database file is at, and an older file is upgraded in place at open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import queue
 import sqlite3
@@ -189,11 +190,11 @@ class InquiryLog:
                         db[job.table].insert(job.row)  # type: ignore[union-attr]
                     self.rows_written += 1
                     _resolve(job, None)
-                except Exception as exc:  # noqa: BLE001 - reported to the waiting request
+                except Exception as exc:
                     _resolve(job, LogUnavailable(str(exc)) if not isinstance(exc, sqlite3.IntegrityError)
                              else exc)
             return
-        except Exception as exc:  # noqa: BLE001 - disk full, read-only: reported to every waiter
+        except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.error("db.commit_failed", error=self.last_error, rows=len(batch))
             error = LogUnavailable(self.last_error)
@@ -233,7 +234,5 @@ def _resolve(job: _Job, error: BaseException | None) -> None:
         else:
             job.future.set_exception(error)
 
-    try:
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
         job.loop.call_soon_threadsafe(settle)
-    except RuntimeError:
-        pass  # the loop is closed: nobody is waiting any more

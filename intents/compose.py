@@ -126,9 +126,8 @@ def _procedure(kb: KnowledgeBase, p: Procedure, foci: Sequence[str], ward: str |
         parts.append("【手数料】" + cp.confirm_sentence(p.department))
     if p.deadline and wanted & {"deadline", "summary"}:
         parts.append(f"【期限】{p.deadline}")
-    if wanted & {"online", "summary"} and (p.online or p.convenience_store):
-        if p.online:
-            parts.append(f"【オンライン等】{p.online}")
+    if wanted & {"online", "summary"} and p.online:
+        parts.append(f"【オンライン等】{p.online}")
     if wanted & {"saturday", "hours", "summary"}:
         parts.append(
             "【土曜開庁】"
@@ -173,7 +172,9 @@ def _window(kb: KnowledgeBase, w: Window, cp: ContactPoint) -> Answer:
     office_name = office.name if office else ""
     parts = [f"{office_name} {w.name}：{w.handles}"]
     place = " ".join(x for x in (w.floor, w.counter) if x)
-    parts.append(f"【場所】{place}" if place else "【場所】階・窓口番号は確認できていません。庁舎の総合案内でお尋ねください。")
+    parts.append(
+        f"【場所】{place}" if place else "【場所】階・窓口番号は確認できていません。庁舎の総合案内でお尋ねください。"
+    )
     phone = w.phone or (office.phone if office else None)
     if phone:
         parts.append(f"【電話】{phone}" + ("" if w.phone else "（庁舎の代表・総合案内）"))

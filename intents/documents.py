@@ -37,9 +37,9 @@ def _document(kb: KnowledgeBase, e: Sourced) -> Document:
         return Document(
             e.id, "office", e.name, e.ward, e.kind, names,
             {
-                "title": names,
+                "title": (*names, e.kind),
                 "questions": e.sample_questions,
-                "body": tuple(x for x in (e.kind, e.services, e.access, *e.stations) if x),
+                "body": tuple(x for x in (e.services, e.access, *e.stations) if x),
             },
         )
     if isinstance(e, Window):

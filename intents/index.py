@@ -9,7 +9,7 @@ The index is built once and then read-only, so concurrent readers are safe.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -43,7 +43,7 @@ class BM25Index:
         postings: dict[str, dict[DocId, float]] = defaultdict(dict)
         lengths: list[float] = []
         for doc_id, fields in enumerate(docs):
-            weighted: Counter[str] = Counter()
+            weighted: dict[str, float] = defaultdict(float)
             length = 0.0
             for name, terms in fields.items():
                 weight = field_weights.get(name, 1.0)

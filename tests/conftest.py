@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from contact.app import create_app
 from contact.config import Settings
 
 TESTS = Path(__file__).parent
@@ -29,4 +28,6 @@ def now() -> dt.datetime:
 
 @pytest.fixture
 async def client(aiohttp_client, settings):  # type: ignore[no-untyped-def]
+    from contact.app import create_app
+
     return await aiohttp_client(create_app(settings))

@@ -76,7 +76,7 @@ async def test_session_remembers_the_topic(client) -> None:
         pytest.param('{"text": "%s"}' % ("あ" * 1001), "text_too_long", id="text-too-long"),
         pytest.param(b'{"text": "hi", "channel": "pigeon"}', "invalid_field", id="bad-channel"),
         pytest.param(b'{"text": "hi", "lang": 3}', "invalid_field", id="lang-not-string"),
-        pytest.param(b'{"text": "hi", "ward": "港区"}', "invalid_field", id="unknown-ward"),
+        pytest.param('{"text": "hi", "ward": "港区"}', "invalid_field", id="unknown-ward"),
         pytest.param(b'{"text": "hi", "session_id": "x"}', "invalid_field", id="short-session-id"),
         pytest.param(b'{"text": "hi", "debug": "yes"}', "invalid_field", id="debug-not-bool"),
         pytest.param(b"[" * 100000 + b"]" * 100000, "payload_too_large", id="deeply-nested-too-big"),

@@ -1,0 +1,69 @@
+"""The inquiry log: migrations, durable group commit, clean close."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from contact.inquiry_log import MIGRATIONS, InquiryLog, LogUnavailable, connect, migrate
+
+
+def _row(i: int) -> dict[str, object]:
+    return {"id": f"id{i}", "created_at": "2026-11-20T10:00:00+09:00", "channel": "web", "text": "t",
+            "kind": "answer", "candidates": ["a", "b"]}
+
+
+async def test_concurrent_records_are_all_committed_in_batches(tmp_path: Path) -> None:
+    """Many concurrent writers are all committed, in fewer commits than rows (group commit)."""
+    log = InquiryLog(str(tmp_path / "log.sqlite3"))
+    log.open()
+    await asyncio.gather(*(log.record(_row(i)) for i in range(300)))
+    assert await log.count() == 300
+    assert log.commits < 300
+    await log.close()
+    conn = sqlite3.connect(tmp_path / "log.sqlite3")
+    assert conn.execute("SELECT candidates FROM inquiries WHERE id='id7'").fetchone()[0] == '["a", "b"]'
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_close_commits_what_was_queued(tmp_path: Path) -> None:
+    """Closing the log commits every row already handed to it."""
+    log = InquiryLog(str(tmp_path / "log.sqlite3"))
+    log.open()
+    tasks = [asyncio.create_task(log.record(_row(i))) for i in range(50)]
+    await asyncio.sleep(0)
+    await log.close()
+    await asyncio.gather(*tasks)
+    assert sqlite3.connect(tmp_path / "log.sqlite3").execute("SELECT COUNT(*) FROM inquiries").fetchone()[0] == 50
+
+
+async def test_a_bad_row_fails_alone(tmp_path: Path) -> None:
+    """A row violating a constraint fails its own request; the rest of the batch is committed."""
+    log = InquiryLog(str(tmp_path / "log.sqlite3"))
+    log.open()
+    results = await asyncio.gather(log.record(_row(1)), log.record(_row(1)), log.record(_row(2)),
+                                   return_exceptions=True)
+    assert sum(isinstance(r, Exception) for r in results) == 1
+    assert await log.count() == 2
+    await log.close()
+
+
+async def test_record_after_close_is_refused(tmp_path: Path) -> None:
+    """A closed log refuses writes with LogUnavailable instead of dropping them silently."""
+    log = InquiryLog(str(tmp_path / "log.sqlite3"))
+    log.open()
+    await log.close()
+    with pytest.raises(LogUnavailable):
+        await log.record(_row(1))
+
+
+def test_migrate_is_idempotent_and_versioned(tmp_path: Path) -> None:
+    """Migrating twice is harmless and schema_version records the latest version."""
+    db = connect(str(tmp_path / "m.sqlite3"))
+    assert migrate(db) == len(MIGRATIONS)
+    assert migrate(db) == len(MIGRATIONS)
+    assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
+    assert {"inquiries", "feedback"} <= set(db.table_names())

@@ -1,0 +1,50 @@
+"""The synonym table is data: it loads, rewrites variants, never rewrites a canonical inside itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from intents.normalize import normalize
+from intents.synonyms import SynonymError, Synonyms
+
+
+@pytest.fixture(scope="module")
+def synonyms() -> Synonyms:
+    return Synonyms.load()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("ハンコの登録したい", "印鑑の登録したい", id="hanko"),
+        pytest.param("マイナカード受け取り", "マイナンバーカード受け取り", id="myna-card"),
+        pytest.param("マイナンバーカードの更新", "マイナンバーカードの更新", id="canonical-untouched"),
+        pytest.param("マイナ保険証", "マイナ保険証", id="longer-canonical-wins"),
+        pytest.param("粗大ゴミ", "粗大ごみ", id="katakana-gomi"),
+        pytest.param("国保やめたい", "国民健康保険やめたい", id="kokuho"),
+        pytest.param("市役所", "市役所", id="city-hall-not-ward-office"),
+    ],
+)
+def test_rewrite(synonyms: Synonyms, text: str, expected: str) -> None:
+    """Citizens' variants become the city's wording."""
+    assert synonyms.rewrite(normalize(text)) == expected
+
+
+def test_expansions_add_implied_terms_once(synonyms: Synonyms) -> None:
+    """引っ越し implies 転入・転出・転居, each added once and never duplicating a query term."""
+    assert synonyms.expansions(["引っ越し", "転入"]) == ["転出", "転居"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param([], id="not-a-mapping"),
+        pytest.param({"replace": {}, "other": {}}, id="unknown-section"),
+        pytest.param({"replace": {"印鑑": "ハンコ"}}, id="variants-not-a-list"),
+        pytest.param({"replace": {"印鑑": ["はんこ"], "判子": ["はんこ"]}}, id="variant-under-two-canonicals"),
+    ],
+)
+def test_malformed_tables_are_rejected(data: object) -> None:
+    """A malformed synonym table fails loudly at load, naming the problem."""
+    with pytest.raises(SynonymError):
+        Synonyms.from_mapping(data)
