@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -45,7 +48,20 @@ async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
                         for o in kb.offices.values() if o.address]
     masker = Masker(allow=public_phones, public_addresses=public_addresses)
     app[ASSISTANT] = Assistant(knowledge, app[INQUIRY_LOG], app[CLOCK], masker)
+    loop = asyncio.get_running_loop()
+    reloads: set[asyncio.Task[object]] = set()
+
+    def on_sighup() -> None:
+        task = loop.create_task(knowledge.reload())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    # Not the main thread (some test runners) or no SIGHUP on this platform: reload by HTTP only.
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGHUP, on_sighup)
     yield
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.remove_signal_handler(signal.SIGHUP)
 
 
 def create_app(settings: Settings) -> web.Application:

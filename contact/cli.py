@@ -10,6 +10,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -75,6 +76,60 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_import(args: argparse.Namespace) -> int:
+    """Import a FAQ file (CSV, XLSX or JSONL with id, question, answer[, category …]) into a directory.
+
+    Bad rows are reported by row number and skipped; good rows are written to DIR/faqs.yaml and
+    the resulting directory is validated as a knowledge base.
+    Example: contact kb import faq.jsonl --into var/kb-amagasaki --source-url https://example.jp/faq
+    """
+    from knowledge.errors import KnowledgeError
+    from knowledge.loader import load
+    from knowledge.transfer import TransferError, read_faq_rows, write_faqs
+
+    try:
+        result = read_faq_rows(
+            args.file, args.format, source_url=args.source_url,
+            reviewed=dt.date.fromisoformat(args.reviewed) if args.reviewed else dt.date.today(),
+            category=args.category, department=args.department,
+        )
+    except (TransferError, ValueError, OSError) as exc:
+        print(f"contact: {exc}", file=sys.stderr)
+        return 2
+    for problem in result.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if not result.faqs:
+        print("contact: no valid rows to import", file=sys.stderr)
+        return 1
+    out = write_faqs(result.faqs, args.into)
+    try:
+        kb = load(args.into)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"imported {len(result.faqs)} FAQs into {out} ({len(result.problems)} rows skipped); "
+          f"the directory holds {len(kb)} entries")
+    return 0 if not result.problems else 3
+
+
+def cmd_kb_export(args: argparse.Namespace) -> int:
+    """Export every entry of a knowledge base as one flat table (csv opens in Excel: UTF-8 with BOM)."""
+    from knowledge.errors import KnowledgeError
+    from knowledge.loader import load
+    from knowledge.transfer import export
+
+    settings = _settings(args)
+    try:
+        kb = load(settings.kb)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    out = args.out or f"knowledge-export.{args.format}"
+    rows = export(kb, args.format, out)
+    print(f"exported {rows} entries to {out}")
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     names = [f[2:].replace("-", "_") for f, *_ in settings_table()]
     return Settings.from_sources({n: getattr(args, n) for n in names if hasattr(args, n)})
@@ -96,6 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-age-days", type=int, default=365,
                        help="report entries reviewed longer ago than this (default 365)")
     check.set_defaults(func=cmd_kb_check)
+
+    imp = kb_sub.add_parser("import", help="import a FAQ file into a knowledge directory",
+                            description=cmd_kb_import.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    imp.add_argument("file", help="CSV, XLSX or JSONL file of FAQs")
+    imp.add_argument("--into", required=True, help="knowledge directory to write (faqs.yaml)")
+    imp.add_argument("--format", choices=["csv", "xlsx", "jsonl"], help="file format (default: from the suffix)")
+    imp.add_argument("--source-url", help="source URL for rows without a source_url column")
+    imp.add_argument("--reviewed", help="review date YYYY-MM-DD for rows without one (default: today)")
+    imp.add_argument("--category", default="その他", help="category for rows without one")
+    imp.add_argument("--department", default="不明", help="department for rows without one")
+    imp.set_defaults(func=cmd_kb_import)
+
+    exp = kb_sub.add_parser("export", help="export a knowledge base as a table", description=cmd_kb_export.__doc__)
+    _add_setting_options(exp, ["kb"])
+    exp.add_argument("--format", choices=["csv", "xlsx", "jsonl"], default="csv", help="output format")
+    exp.add_argument("--out", help="output file (default: knowledge-export.FORMAT)")
+    exp.set_defaults(func=cmd_kb_export)
     return parser
 
 

@@ -42,6 +42,9 @@ class Settings:
         "full", "SQLite synchronous mode for the inquiry log: full (fsync every commit batch) or normal."
     )
     shutdown_timeout: float = _setting(10.0, "Seconds to let in-flight requests finish on SIGINT/SIGTERM.")
+    admin_token: str | None = _setting(
+        None, "Bearer token for admin endpoints (knowledge reload); unset: admin endpoints answer loopback only."
+    )
 
     def __post_init__(self) -> None:
         if not (0 <= self.port <= 65535):

@@ -4,6 +4,7 @@ Hierarchy::
 
     ApiError                  status + machine code + human message
     ├── BadRequest            400 bad_request / invalid_json / invalid_field
+    ├── Forbidden             403 forbidden
     ├── NotFound              404 not_found
     ├── PayloadTooLarge       413 payload_too_large
     └── Unavailable           503 unavailable
@@ -31,6 +32,11 @@ class ApiError(Exception):
 class BadRequest(ApiError):
     status = 400
     code = "bad_request"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
 
 
 class NotFound(ApiError):

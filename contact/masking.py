@@ -270,7 +270,8 @@ def _replace_postal(match: re.Match[str], allow: Allow) -> str | None:
 
 # address (house number) ----------------------------------------------------------------------
 
-_UNITS = "年月日時分秒階歳才円人名件通回枚個本冊台部週世戸倍割点位期条項号番線丁ヶケカか箇%度"
+_UNITS = "年月日時分秒階歳才円人名件通回枚個本冊台部週世戸倍割点位期条項号番線丁%度"
+_COUNTERS = "[ヶケカか箇ヵ](?:月|所|国|年)"  # 3か月, 2ヶ所
 _ADDRESS_RE = re.compile(
     rf"""
     (?<=[{_PLACE}])
@@ -283,7 +284,7 @@ _ADDRESS_RE = re.compile(
       | \d{{1,5}}(?:-\d{{1,5}}){{1,3}}号?                 # 3-245 1-2-3 1-2-3-405
       | \d{{1,5}}号?                                      # 12 (needs 丁目 or a cue)
     )
-    (?!-?\d)(?![{_UNITS}])
+    (?!-?\d)(?![{_UNITS}])(?!{_COUNTERS})
     """,
     re.ASCII | re.VERBOSE,
 )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import Any
 
 from aiohttp import web
 
-from contact.errors import BadRequest, NotFound, Unavailable
+from contact.errors import BadRequest, Forbidden, NotFound, Unavailable
 from contact.inquiry_log import LogUnavailable
 from contact.keys import ASSISTANT, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from contact.requests import parse_ask, parse_feedback
@@ -80,6 +81,27 @@ async def entry(request: web.Request) -> web.Response:
     if found is None:
         raise NotFound(f"no entry with id '{request.match_info['entry_id']}'")
     return web.json_response(entry_json(found))
+
+
+def require_admin(request: web.Request) -> None:
+    """Admin endpoints: the configured bearer token, or (no token configured) a loopback client."""
+    token = request.app[SETTINGS].admin_token
+    if token:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise Forbidden("admin token required")
+    elif request.remote not in ("127.0.0.1", "::1"):
+        raise Forbidden("admin endpoints answer loopback clients only unless CONTACT_ADMIN_TOKEN is set")
+
+
+@routes.post("/api/v1/admin/reload")
+async def reload_knowledge(request: web.Request) -> web.Response:
+    """Reload the knowledge base; a base with problems is refused and the old one keeps serving."""
+    require_admin(request)
+    result = await request.app[KNOWLEDGE].reload()
+    body = {"ok": result.ok, "entries": result.entries, "seconds": round(result.seconds, 3),
+            "problems": list(result.problems[:100])}
+    return web.json_response(body, status=200 if result.ok else 422)
 
 
 @routes.get("/healthz")

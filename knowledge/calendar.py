@@ -467,9 +467,7 @@ class _Parser:
         self.problem(entry_id, field, f"not a valid date (YYYY-MM-DD): {value!r}")
         return None
 
-    def hours(
-        self, value: Any, entry_id: str | None, field: str, allow_null: bool
-    ) -> tuple[bool, Hours | None]:
+    def hours(self, value: Any, entry_id: str | None, field: str, allow_null: bool) -> tuple[bool, Hours | None]:
         """(ok, hours); null is ok only where unverified hours are allowed."""
         if value is None:
             if allow_null:
@@ -535,9 +533,7 @@ class _Parser:
                 self.problem(
                     label,
                     "id",
-                    "missing or not a lower-case slug"
-                    if raw_id is None
-                    else f"not a lower-case slug: {raw_id!r}",
+                    "missing or not a lower-case slug" if raw_id is None else f"not a lower-case slug: {raw_id!r}",
                 )
             out.append((label, item))
         return out
@@ -677,9 +673,7 @@ def _parse_rule(
         if not isinstance(pid, str) or pid not in names:
             p.problem(rid, prefix + "id", f"procedure {pid!r} has no entry in procedure_names")
         elif pc is not None:
-            procedures.append(
-                RuleProcedure(pid, cast(Certainty, pc), p.text(item, "source_url", rid, prefix))
-            )
+            procedures.append(RuleProcedure(pid, cast(Certainty, pc), p.text(item, "source_url", rid, prefix)))
     url, reviewed = p.source(raw, rid)
     name, name_en = p.text(raw, "name", rid), p.text(raw, "name_en", rid)
     if len(p.problems) > before or weekday is None or hours is None or None in (kind, holiday, certainty):
@@ -715,9 +709,7 @@ def _parse_month_day(p: _Parser, value: Any, entry_id: str, field: str) -> tuple
     return None
 
 
-def _parse_annual(
-    p: _Parser, cid: str, raw: dict[str, Any], profiles: Collection[str]
-) -> AnnualClosure | None:
+def _parse_annual(p: _Parser, cid: str, raw: dict[str, Any], profiles: Collection[str]) -> AnnualClosure | None:
     required = {"id", "name", "name_en", "from", "to", "profiles", "certainty"} | _SOURCE_KEYS
     p.keys(raw, cid, "", required, {"unverified_for"})
     before = len(p.problems)
@@ -818,9 +810,7 @@ def _parse_temporary(
             proc_ids = p.strings(procs, label, prefix + "procedures") if procs is not None else None
             for k, pid in enumerate(proc_ids or ()):
                 if pid not in names:
-                    p.problem(
-                        label, f"{prefix}procedures.{k}", f"procedure '{pid}' has no entry in procedure_names"
-                    )
+                    p.problem(label, f"{prefix}procedures.{k}", f"procedure '{pid}' has no entry in procedure_names")
             own_url, own_reviewed = p.source(item, label, prefix)
             if len(p.problems) > before or day is None or hours is None:
                 continue
@@ -947,9 +937,7 @@ class Calendar:
             for label, raw in p.entries(data, "closures")
             if unique(label) and (c := _parse_closure(p, label, raw, declared)) is not None
         ]
-        busy, temporary = _parse_temporary(
-            p, data.get("temporary_openings", {"fiscal_years": []}), declared, names
-        )
+        busy, temporary = _parse_temporary(p, data.get("temporary_openings", {"fiscal_years": []}), declared, names)
         for t in temporary:
             unique(t.id)
 
@@ -1055,9 +1043,7 @@ class Calendar:
         """Everything about one date: openings (for ``window`` if given), reason, holiday, caveats."""
         return self._day(self.profile(profile), _as_date(day, "day"), window)
 
-    def openings(
-        self, profile: str, start: dt.date, end: dt.date, window: str | None = None
-    ) -> list[Opening]:
+    def openings(self, profile: str, start: dt.date, end: dt.date, window: str | None = None) -> list[Opening]:
         """The openings from ``start`` to ``end`` inclusive (at most 366 days), in order."""
         prof = self.profile(profile)
         start, end = _as_date(start, "from"), _as_date(end, "to")
@@ -1147,9 +1133,7 @@ class Calendar:
                 info = ClosureInfo(c.id, c.name, c.name_en, c.first, c.last, True)
                 return Day(day, prof.id, (), "closure", holiday, info)
 
-        temps = [
-            self._temporary_opening(t) for t in self._temporary_by_date.get(day, ()) if prof.id in t.profiles
-        ]
+        temps = [self._temporary_opening(t) for t in self._temporary_by_date.get(day, ()) if prof.id in t.profiles]
         caveats: list[Caveat] = []
         closure: ClosureInfo | None = None
         for ac in self.annual_closures:
@@ -1157,9 +1141,7 @@ class Calendar:
                 continue
             first, last = ac.next_period(day)
             closed = prof.id in ac.profiles
-            closure = ClosureInfo(
-                ac.id, ac.name, ac.name_en, first, last, closed and ac.certainty == "confirmed"
-            )
+            closure = ClosureInfo(ac.id, ac.name, ac.name_en, first, last, closed and ac.certainty == "confirmed")
             if closed:
                 if not temps:
                     return Day(day, prof.id, (), "annual-closure", holiday, closure)
