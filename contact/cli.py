@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -130,6 +131,59 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate the matcher (and the two baselines) on a labelled JSONL query set.
+
+    Prints top-1, top-3, hit@5, MRR, the share answered correctly, out-of-scope rejection, latency
+    and a per-category table; exits 1 when a --min-* threshold is not met.
+    Example: contact eval tests/data/eval_queries.jsonl --min-top1 0.9 --min-top3 0.97
+    """
+    from intents.baselines import FuzzyBaseline, SurfaceBM25Baseline
+    from intents.engine import Engine
+    from intents.evaluate import engine_runner, evaluate, format_results, load_queries
+    from knowledge.errors import KnowledgeError
+    from knowledge.loader import load
+
+    settings = _settings(args)
+    try:
+        kb = load(settings.kb)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    queries = load_queries(args.queries)
+    started = time.perf_counter()
+    engine = Engine(kb)
+    build_s = time.perf_counter() - started
+    now = settings.clock().now()
+    results = [evaluate("matcher", queries, engine_runner(engine, now))]
+    if args.baselines:
+        fuzzy = FuzzyBaseline(engine.docs)
+        bm25 = SurfaceBM25Baseline(engine.docs, engine.tokenizer)
+        for baseline in (fuzzy, bm25):
+            def run(q: str, b: FuzzyBaseline | SurfaceBM25Baseline = baseline) -> tuple[list[str], str | None]:
+                ranked = b.rank(q)
+                return [i for i, _ in ranked], None if b.rejects(ranked) else ranked[0][0]
+
+            results.append(evaluate(baseline.name, queries, run))
+    print(f"knowledge base: {settings.kb} ({len(kb)} entries, index built in {build_s:.2f} s); "
+          f"queries: {args.queries} ({len(queries)})")
+    print(format_results(results, per_category=not args.no_categories))
+    if args.misses:
+        print(f"\nfirst {args.misses} top-1 misses (query | expected | got):")
+        for q, expected, got in results[0].misses[: args.misses]:
+            print(f"  {q} | {expected} | {got}")
+    s = results[0].summary()
+    failed = [
+        f"{name} {s[key]:.3f} < {minimum}"
+        for name, key, minimum in (("top1", "top1", args.min_top1), ("top3", "top3", args.min_top3),
+                                   ("mrr", "mrr", args.min_mrr), ("oos rejection", "oos_rejection", args.min_rejection))
+        if minimum is not None and s[key] < minimum
+    ]
+    for f in failed:
+        print(f"FAIL: {f}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     names = [f[2:].replace("-", "_") for f, *_ in settings_table()]
     return Settings.from_sources({n: getattr(args, n) for n in names if hasattr(args, n)})
@@ -168,6 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["csv", "xlsx", "jsonl"], default="csv", help="output format")
     exp.add_argument("--out", help="output file (default: knowledge-export.FORMAT)")
     exp.set_defaults(func=cmd_kb_export)
+    ev = sub.add_parser("eval", help="evaluate the matcher on labelled queries", description=cmd_eval.__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ev.add_argument("queries", help="JSONL of labelled queries")
+    _add_setting_options(ev, ["kb", "now"])
+    ev.add_argument("--baselines", action="store_true", help="also run the rapidfuzz and surface-BM25 baselines")
+    ev.add_argument("--misses", type=int, default=0, help="print the first N top-1 misses")
+    ev.add_argument("--no-categories", action="store_true", help="omit the per-category table")
+    for name in ("top1", "top3", "mrr", "rejection"):
+        ev.add_argument(f"--min-{name}", type=float, help=f"fail (exit 1) when {name} is below this")
+    ev.set_defaults(func=cmd_eval)
     return parser
 
 

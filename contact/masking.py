@@ -31,7 +31,8 @@ around a match are kept. Name rules read the raw text.
 Dates, times, fees, counts, floors and ages are left alone; so are public phone
 numbers (the ``allow`` list, digits only) and public office addresses
 (``public_addresses``) that the caller passes in. Tokens already present in the
-text are never masked again, so ``mask(mask(x)) == mask(x)``.
+text are never masked again, and :class:`Masker` repeats the pipeline until a pass
+masks nothing, so ``mask(mask(x)) == mask(x)``.
 """
 
 from __future__ import annotations
@@ -75,9 +76,12 @@ _FOLD_TABLE.update({ord(c): ord(" ") for c in "\u3000\u00a0\t"})
 _FOLD_TABLE.update({ord(c): ord("-") for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70\ufe63"})
 
 
+_FOLDABLE = re.compile("[" + re.escape("".join(map(chr, sorted(_FOLD_TABLE)))) + "]")
+
+
 def fold(text: str) -> str:
     """Map full-width ASCII, wide spaces and hyphen look-alikes to ASCII, one character for one."""
-    return text.translate(_FOLD_TABLE)
+    return text.translate(_FOLD_TABLE) if _FOLDABLE.search(text) else text
 
 
 # --- character classes ---------------------------------------------------------------------
@@ -115,6 +119,8 @@ class Rule:
 
     ``folded`` rules match against :func:`fold` of the text (digits, @, hyphens in ASCII);
     the others match the raw text. Only the ``pii`` group is replaced when there is one.
+    ``hint`` is a cheap pattern that any text the rule can match contains (searched in the
+    raw text); when it is absent the rule is skipped, and the text is not even folded.
     """
 
     name: str
@@ -122,9 +128,16 @@ class Rule:
     pattern: re.Pattern[str]
     replace: Replace
     folded: bool = True
+    hint: re.Pattern[str] | None = None
+
+    def may_match(self, text: str) -> bool:
+        """False when the rule certainly finds nothing in ``text``."""
+        return self.hint is None or self.hint.search(text) is not None
 
     def apply(self, text: str, allow: Allow = _NO_ALLOW, *, view: str | None = None) -> tuple[str, int]:
         """Return the text with this rule's matches masked, and how many were masked."""
+        if not self.may_match(text):
+            return text, 0
         if view is None:
             view = fold(text) if self.folded else text
         group = "pii" if "pii" in self.pattern.groupindex else 0
@@ -196,7 +209,8 @@ def _replace_card(match: re.Match[str], allow: Allow) -> str | None:
 
 # My Number -----------------------------------------------------------------------------------
 
-_MY_NUMBER_RE = re.compile(r"(?<!\d)(?<!\d[ -])\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)", re.ASCII)
+_MY_NUMBER_RE = re.compile(r"(?<!\d)(?<!\d[ -])\d{4}([ -]?)\d{4}\1\d{4}(?!\d)", re.ASCII)
+"""Twelve digits, grouped 4-4-4 by one separator used throughout (not 2501-10000158円)."""
 
 # phone ---------------------------------------------------------------------------------------
 
@@ -258,9 +272,7 @@ def _replace_local_phone(match: re.Match[str], allow: Allow) -> str | None:
 
 _POSTAL_MARK_RE = re.compile(r"〒 ?\d{3}-?\d{4}(?!-?\d)", re.ASCII)
 _POSTAL_LABEL_RE = re.compile(r"郵便番号[はがを:： ]{0,3}(?P<pii>\d{3}-?\d{4})(?!-?\d)", re.ASCII)
-_POSTAL_BARE_RE = re.compile(
-    rf"(?<![\d-])\d{{3}}-\d{{4}}(?!-?\d)(?= ?[{_KANJI}]{{0,6}}?[都道府県市区町村])", re.ASCII
-)
+_POSTAL_BARE_RE = re.compile(rf"(?<![\d-])\d{{3}}-\d{{4}}(?!-?\d)(?= ?[{_KANJI}]{{0,6}}?[都道府県市区町村])", re.ASCII)
 
 
 def _replace_postal(match: re.Match[str], allow: Allow) -> str | None:
@@ -291,13 +303,16 @@ _ADDRESS_RE = re.compile(
 _PLACE_TAIL = re.compile(f"[{_PLACE}]{{1,24}}$")
 _ADMIN_UNITS = frozenset("都道府県市区町村郡")
 _NOT_A_PLACE_END = ("第", "約", "計", "全", "各", "毎", "所", "館", "課", "係", "室", "庁", "局", "号", "番")
-_ADDRESS_CUES = ("住", "自宅", "実家", "〒", "送付先", "宛先", "届け先", "引っ越", "引越", "転居", "転入")
+_ADDRESS_CUE = re.compile("住|自宅|実家|〒|送付先|宛先|届け先|引っ越|引越|転居|転入")
 _CUE_WINDOW = 20
+
+
+_LEADING_POSTAL = re.compile(r"(?:^〒?|〒) ?(\d{3})-?(\d{4})", re.ASCII)
 
 
 def canonical_address(text: str) -> str:
     """A comparable form of an address: folded, no spaces or postal code, 丁目/番地/番 as hyphens."""
-    s = re.sub(r"〒? ?\d{3}-\d{4}", "", fold(text), flags=re.ASCII)
+    s = _LEADING_POSTAL.sub("", fold(text).strip())
     s = re.sub(r"\s+", "", s)
     s = re.sub("丁目|番地の?|番", "-", s).replace("号", "")
     return re.sub(r"[^0-9]+$", "", s, flags=re.ASCII)
@@ -320,8 +335,7 @@ def _replace_house_number(match: re.Match[str], allow: Allow) -> str | None:
         return None
     chome = match.group("chome") or ""
     house = match.group("pii")
-    nearby = view[max(0, start - _CUE_WINDOW) : match.end() + _CUE_WINDOW]
-    cue = any(c in nearby for c in _ADDRESS_CUES)
+    cue = _ADDRESS_CUE.search(view, max(0, start - _CUE_WINDOW), match.end() + _CUE_WINDOW) is not None
     admin = any(c in _ADMIN_UNITS for c in place)
     if "番" not in house and "号" not in house:
         if "-" in house:
@@ -346,13 +360,26 @@ _NAME_KATA = f"[{_KATA}]{{2,10}}(?:[・={_SPACE[1:-1]}＝][{_KATA}]{{1,10}})?"
 _NAME_LATIN = r"[A-Z][a-z]+(?:[ \u3000][A-Z][a-z]+){0,2}"
 _NAME_STRICT = f"(?:{_NAME_KANJI}|{_NAME_KATA}|{_NAME_LATIN})"
 _HIRA_NAME_CHAR = f"(?:(?!{_INTRO_END_ALT})[{_HIRA}])"  # a hiragana that does not start です, と申します …
-_NAME_LOOSE = (
-    f"(?:[{_KANJI}]{{1,5}}{_SPACE}?{_HIRA_NAME_CHAR}{{2,4}}|{_NAME_STRICT}|{_HIRA_NAME_CHAR}{{2,6}})"
-)
+_NAME_LOOSE = f"(?:[{_KANJI}]{{1,5}}{_SPACE}?{_HIRA_NAME_CHAR}{{2,4}}|{_NAME_STRICT}|{_HIRA_NAME_CHAR}{{2,6}})"
 
-_NAME_STOP = frozenset(
-    ["学生", "大学生", "高校生", "中学生", "小学生", "留学生", "会社員", "公務員", "高齢者", "外国人", "日本人", "川崎市民", "市民", "区民", "住民", "主婦", "主夫", "無職", "自営業", "年金生活者", "本人", "代理", "代理人", "家族", "妻", "夫", "母", "父", "息子", "娘", "母親", "父親", "親", "子", "子供", "子ども", "孫", "祖父", "祖母", "妊婦", "障害者", "障がい者", "一人暮", "一人", "独身", "高齢", "未成年", "成人", "大人", "老人", "世帯主", "事業主", "管理人", "大家", "家主", "担当", "担当者", "社員", "職員", "教員", "教師", "先生", "医師", "看護師", "保育士", "介護士", "何", "誰", "必要", "不要", "任意", "必須", "不明", "同じ", "本名", "旧姓", "通称", "漢字", "片仮名", "平仮名", "カタカナ", "ひらがな", "ローマ字", "フルネーム", "大丈夫", "心配", "不安", "賛成", "反対", "元気", "暇", "無理", "以上", "以下", "未定", "変更", "省略", "匿名", "非公開", "結構", "男性", "女性", "男", "女", "区外", "市外", "県外", "海外", "外国籍", "妊娠中", "育休中", "産休中", "入院中", "療養中", "求職中", "休職中", "失業中", "介護中", "子育中", "個人", "法人", "友人", "知人", "隣人", "同居人", "住人", "社会人", "留守", "初", "新人", "新婚", "車椅子", "アルバイト", "パート", "フリーター", "サラリーマン", "ボランティア", "シニア", "ママ", "パパ", "シングルマザー", "まだ", "いい", "よい", "なし", "ない", "いいえ", "はい", "そう", "ここ", "そこ", "どこ", "ひとり"]
-)
+_NAME_STOP = frozenset({
+    # who the caller is, not what they are called
+    "学生", "大学生", "高校生", "中学生", "小学生", "留学生", "会社員", "公務員", "社員", "職員", "教員",
+    "教師", "先生", "医師", "看護師", "保育士", "介護士", "主婦", "主夫", "無職", "自営業", "新人",
+    "アルバイト", "パート", "フリーター", "サラリーマン", "ボランティア", "シニア",
+    "高齢者", "年金生活者", "高齢", "未成年", "成人", "大人", "老人", "男性", "女性", "男", "女",
+    "外国人", "日本人", "外国籍", "川崎市民", "市民", "区民", "住民", "区外", "市外", "県外", "海外",
+    "本人", "代理", "代理人", "家族", "妻", "夫", "母", "父", "息子", "娘", "母親", "父親", "親", "子",
+    "子供", "子ども", "孫", "祖父", "祖母", "ママ", "パパ", "シングルマザー", "妊婦", "障害者", "障がい者",
+    "車椅子", "一人暮", "一人", "ひとり", "独身", "新婚", "世帯主", "事業主", "管理人", "大家", "家主",
+    "担当", "担当者", "個人", "法人", "友人", "知人", "隣人", "同居人", "住人", "社会人", "留守", "初",
+    "妊娠中", "育休中", "産休中", "入院中", "療養中", "求職中", "休職中", "失業中", "介護中", "子育中",
+    # what is said about a name (名前は必要ですか)
+    "何", "誰", "必要", "不要", "任意", "必須", "不明", "同じ", "本名", "旧姓", "通称", "漢字", "片仮名",
+    "平仮名", "カタカナ", "ひらがな", "ローマ字", "フルネーム", "未定", "変更", "省略", "匿名", "非公開",
+    "大丈夫", "心配", "不安", "賛成", "反対", "元気", "暇", "無理", "以上", "以下", "結構",
+    "まだ", "いい", "よい", "なし", "ない", "いいえ", "はい", "そう", "ここ", "そこ", "どこ",
+})  # fmt: skip
 _NAME_STOP_SUFFIXES = (
     "民", "者", "員", "学生", "校生", "年生", "院生", "研修生", "実習生", "在住", "出身",
     "歳", "才", "区", "市", "町", "村", "県", "様", "さん", "係", "課", "家庭", "世帯", "国籍", "暮",
@@ -375,13 +402,25 @@ _NAME_SELF_RE = re.compile(
     rf"(?:私|わたし|わたくし|僕|ぼく|俺)は[、,]?{_SPACE}?(?P<pii>{_NAME_STRICT})(?={_INTRO_END})"
 )
 _NAME_HUMBLE_RE = re.compile(rf"(?P<pii>{_NAME_KANJI}|{_NAME_KATA})(?=と申し(?:ます|上げます)|と申す)")
+_GREETINGS = ("こんにちは", "こんばんは", "おはようございます", "もしもし", "はじめまして", "初めまして", "失礼します")
+_CALLED_AFTER = [
+    *(g + p for g in _GREETINGS for p in ("", "、", "。", "！", " ", "\u3000")),
+    "私は",
+    "わたしは",
+    "僕は",
+    "の",
+]
 _NAME_CALLED_RE = re.compile(
-    rf"(?:^|(?<=[、。,.!?！？\s「（(])|(?<=私は)|(?<=わたしは)|(?<=僕は)|(?<=こんにちは)|(?<=もしもし)|(?<=の))"
+    # "X といいます" also defines terms (法定免除といいます), so only at the start or after a greeting
+    "(?:^|(?<=[、,])|" + "|".join(f"(?<={re.escape(a)})" for a in _CALLED_AFTER) + ")"
     rf"(?P<pii>{_NAME_KANJI}|{_NAME_KATA})(?=と(?:いい|言い)ます(?!か))"
 )
 _NAME_TOPIC_RE = re.compile(
-    rf"(?:お?名前|氏名|フルネーム)(?:は|が)[、,]?{_SPACE}?(?P<pii>{_NAME_LOOSE})"
-    rf"(?={_INTRO_END}|[。、,.!?！？\s]|$)"
+    rf"(?:お?名前|氏名|フルネーム)(?:は|が)[、,]?{_SPACE}?(?P<pii>"
+    # with hiragana only before です: 名前は山田さくらです, but not 名前が変わったら
+    rf"(?:[{_KANJI}]{{2,5}}{_SPACE}?)?{_HIRA_NAME_CHAR}{{2,6}}(?={_INTRO_END})"
+    rf"|{_NAME_STRICT}(?={_INTRO_END}|[。、,.!?！？\s]|$)"
+    ")"
 )
 _NAME_LABEL_RE = re.compile(
     rf"(?:お?名前|氏名|フルネーム){_SPACE}?[:：]{_SPACE}?(?P<pii>{_NAME_LOOSE})"
@@ -390,27 +429,30 @@ _NAME_LABEL_RE = re.compile(
 _NAME_ENGLISH_RE = re.compile(rf"(?i:my name is)\s+(?P<pii>{_NAME_LATIN}|{_NAME_KANJI}|{_NAME_KATA})")
 
 
+_HAS_DIGIT = re.compile("[0-9０-９]")
 RULES: tuple[Rule, ...] = (
-    Rule("email", "email", _EMAIL_RE, _always(EMAIL)),
-    Rule("card", "card", _CARD_RE, _replace_card),
-    Rule("mynumber", "mynumber", _MY_NUMBER_RE, _always(MY_NUMBER)),
-    Rule("phone", "phone", _PHONE_RE, _replace_phone),
-    Rule("phone_local", "phone", _PHONE_LOCAL_RE, _replace_local_phone),
-    Rule("postal_mark", "postal", _POSTAL_MARK_RE, _replace_postal),
-    Rule("postal_label", "postal", _POSTAL_LABEL_RE, _replace_postal),
-    Rule("postal_bare", "postal", _POSTAL_BARE_RE, _replace_postal),
-    Rule("house_number", "address", _ADDRESS_RE, _replace_house_number),
-    Rule("name_self", "name", _NAME_SELF_RE, _replace_name, folded=False),
-    Rule("name_humble", "name", _NAME_HUMBLE_RE, _replace_name, folded=False),
-    Rule("name_called", "name", _NAME_CALLED_RE, _replace_name, folded=False),
-    Rule("name_topic", "name", _NAME_TOPIC_RE, _replace_name, folded=False),
-    Rule("name_label", "name", _NAME_LABEL_RE, _replace_name, folded=False),
-    Rule("name_english", "name", _NAME_ENGLISH_RE, _replace_name, folded=False),
+    Rule("email", "email", _EMAIL_RE, _always(EMAIL), hint=re.compile("[@＠]")),
+    Rule("card", "card", _CARD_RE, _replace_card, hint=_HAS_DIGIT),
+    Rule("mynumber", "mynumber", _MY_NUMBER_RE, _always(MY_NUMBER), hint=_HAS_DIGIT),
+    Rule("phone", "phone", _PHONE_RE, _replace_phone, hint=_HAS_DIGIT),
+    Rule("phone_local", "phone", _PHONE_LOCAL_RE, _replace_local_phone, hint=_HAS_DIGIT),
+    Rule("postal_mark", "postal", _POSTAL_MARK_RE, _replace_postal, hint=re.compile("〒")),
+    Rule("postal_label", "postal", _POSTAL_LABEL_RE, _replace_postal, hint=re.compile("郵便番号")),
+    Rule("postal_bare", "postal", _POSTAL_BARE_RE, _replace_postal, hint=_HAS_DIGIT),
+    Rule("house_number", "address", _ADDRESS_RE, _replace_house_number, hint=re.compile("[0-9０-９番丁]")),
+    Rule("name_self", "name", _NAME_SELF_RE, _replace_name, folded=False, hint=re.compile("[私僕俺したく]は")),
+    Rule("name_humble", "name", _NAME_HUMBLE_RE, _replace_name, folded=False, hint=re.compile("と申")),
+    Rule("name_called", "name", _NAME_CALLED_RE, _replace_name, folded=False, hint=re.compile("と(?:いい|言い)ます")),
+    Rule("name_topic", "name", _NAME_TOPIC_RE, _replace_name, folded=False, hint=re.compile("名前|氏名|フルネーム")),
+    Rule("name_label", "name", _NAME_LABEL_RE, _replace_name, folded=False, hint=re.compile("[:：]")),
+    Rule("name_english", "name", _NAME_ENGLISH_RE, _replace_name, folded=False, hint=re.compile("(?i)my name")),
 )
 """The default pipeline, in the order it runs: e-mail before digits, digits before names."""
 
 
 # --- the masker ----------------------------------------------------------------------------
+
+_MAX_PASSES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,15 +482,11 @@ class Masker:
         rules: Sequence[Rule] = RULES,
     ) -> None:
         addresses = tuple(public_addresses)
-        postal = {
-            re.sub(r"\D", "", m, flags=re.ASCII)
-            for a in addresses
-            for m in re.findall(r"\d{3}-?\d{4}", fold(a), flags=re.ASCII)
-        }
+        postal = (_LEADING_POSTAL.search(fold(a).strip()) for a in addresses)
         self.allow = Allow(
             phones=frozenset(normalise_phone(p) for p in allow),
             addresses=frozenset(c for c in map(canonical_address, addresses) if c),
-            postal_codes=frozenset(postal),
+            postal_codes=frozenset(m[1] + m[2] for m in postal if m),
         )
         self.rules = tuple(rules)
 
@@ -457,10 +495,25 @@ class Masker:
         return self.mask_with_report(text).text
 
     def mask_with_report(self, text: str) -> MaskResult:
-        """Mask ``text`` and count what was masked, by kind."""
+        """Mask ``text`` and count what was masked, by kind.
+
+        The rules run again while a pass still masks something: a token can free a digit
+        boundary (``0100000000(01000)00000``), and the result must be a fixed point so that
+        masking twice is masking once. Text without personal data takes a single pass.
+        """
         counts: dict[str, int] = {}
+        for _ in range(_MAX_PASSES):
+            text, masked = self._one_pass(text, counts)
+            if not masked:
+                break
+        return MaskResult(text, counts)
+
+    def _one_pass(self, text: str, counts: dict[str, int]) -> tuple[str, bool]:
+        masked = False
         view: str | None = None
         for rule in self.rules:
+            if not rule.may_match(text):
+                continue
             if rule.folded:
                 if view is None:
                     view = fold(text)
@@ -469,8 +522,9 @@ class Masker:
                 text, n = rule.apply(text, self.allow, view=text)
             if n:
                 counts[rule.kind] = counts.get(rule.kind, 0) + n
+                masked = True
                 view = None
-        return MaskResult(text, counts)
+        return text, masked
 
 
 _DEFAULT = Masker(DEFAULT_PUBLIC_PHONES)

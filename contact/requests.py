@@ -43,13 +43,18 @@ def _object(body: Any) -> dict[str, Any]:
     return body
 
 
+def _clean(text: str) -> str:
+    """Replace lone surrogates (valid in JSON escapes, not in UTF-8) so the text can be stored."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _optional_str(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise BadRequest(f"'{name}' must be a string", "invalid_field")
-    return value
+    return _clean(value)
 
 
 def _choice(body: dict[str, Any], name: str, choices: tuple[str, ...], default: str) -> str:
@@ -68,7 +73,7 @@ def parse_ask(body: Any, max_chars: int) -> AskRequest:
     text = body["text"]
     if not isinstance(text, str):
         raise BadRequest("'text' must be a string", "invalid_field")
-    text = text.strip()
+    text = _clean(text).strip()
     if not text:
         raise BadRequest("'text' must not be empty", "invalid_field")
     if len(text) > max_chars:

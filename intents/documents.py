@@ -25,6 +25,22 @@ class Document:
     """Field name → texts (title, questions, body), tokenised by the matcher."""
 
 
+def _facets(p: Procedure) -> tuple[str, ...]:
+    """Words for what the entry can tell (手数料, 持ち物 …), so "住民票 いくら" finds the procedure itself."""
+    facets = []
+    if p.fee:
+        facets += ["手数料", p.fee.text]
+    if p.bring:
+        facets.append("持ち物")
+    if p.deadline:
+        facets.append("期限")
+    if p.saturday is not None:
+        facets.append("土曜日")
+    if p.online or p.convenience_store:
+        facets.append("オンライン コンビニ" if p.convenience_store else "オンライン")
+    return tuple(facets)
+
+
 def documents(kb: KnowledgeBase) -> Iterator[Document]:
     """One document per entry, in the knowledge base's order."""
     for entry in kb.entries():
@@ -57,7 +73,7 @@ def _document(kb: KnowledgeBase, e: Sourced) -> Document:
             {
                 "title": names,
                 "questions": e.sample_questions,
-                "body": tuple(x for x in (e.summary, e.category, *e.windows) if x),
+                "body": tuple(x for x in (e.summary, e.category, *e.windows, *_facets(e)) if x),
             },
         )
     if isinstance(e, Faq):

@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rapidfuzz import fuzz, process
 
 from intents.compose import Answer, ContactPoint, compose, contact_point
 from intents.cues import Cues
+from intents.dates import resolve_dates
 from intents.documents import Document, documents
 from intents.entities import Entities, Gazetteer
 from intents.index import BM25Index
 from intents.normalize import is_kana_only, normalize, to_katakana
+from intents.opening_days import CALENDAR_VOCABULARY, calendar_answer, is_time_question, place_for
 from intents.synonyms import Synonyms
 from intents.tokenize import Tokenizer, content_terms
+from knowledge.calendar_text import Lang, describe_day
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import WARDS
 
@@ -38,6 +41,15 @@ DATE_WORDS = frozenset(
      "来年", "年末", "年始", "週末", "毎日", "朝", "午前", "午後", "夕方", "夜"}
 )
 """Time words: they say *when*, not *what*, so they do not pick an entry."""
+
+COVERAGE_FLOOR = 0.35
+"""Ranking multiplies the BM25 score by COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * coverage."""
+
+BODY_ONLY_COVERAGE = 0.5
+"""Coverage credit for a query term found only in an entry's body, not in its title or questions."""
+
+MAX_NAME_READING = 24
+"""Names (and aliases) longer than this in katakana are sentences, not names: no fuzzy name match."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,10 @@ class Understanding:
     terms: tuple[str, ...]
     entities: Entities
     foci: tuple[str, ...]
+    parts: tuple[str, ...] = ()
+    """Short units of compound terms (免除申請 → 免除, 申請): they help ranking, not coverage."""
+    has_unknown_words: bool = False
+    """Sudachi met a word it does not know (a typo, or kana where kanji was meant)."""
 
 
 @dataclass(frozen=True)
@@ -123,9 +139,10 @@ class Engine:
         self.contact = contact_point(kb)
         self._cue_words = frozenset(self._terms(w)[0] for w in self.cues.cue_words() if self._terms(w))
         self.docs: list[Document] = list(documents(kb))
-        self.index = BM25Index(
-            [{name: self._field_terms(texts) for name, texts in d.fields.items()} for d in self.docs]
-        )
+        fields = [{name: self._field_terms(texts) for name, texts in d.fields.items()} for d in self.docs]
+        self.index = BM25Index(fields)
+        # Terms in an entry's title or questions: a query term found only in the body covers less.
+        self._strong = [frozenset(f.get("title", [])) | frozenset(f.get("questions", [])) for f in fields]
         self.gazetteer = Gazetteer(kb)
         self._by_id = {d.entry_id: i for i, d in enumerate(self.docs)}
         names: list[str] = []
@@ -133,7 +150,7 @@ class Engine:
         for i, d in enumerate(self.docs):
             for name in d.names:
                 reading = self.tokenizer.reading(self.synonyms.rewrite(normalize(name)))
-                if len(reading) >= 3:
+                if 3 <= len(reading) <= MAX_NAME_READING:
                     names.append(reading)
                     owners.append(i)
         self._name_readings = names
@@ -153,8 +170,13 @@ class Engine:
     def understand(self, text: str) -> Understanding:
         normalized = normalize(text)
         rewritten = self.synonyms.rewrite(normalized)
-        terms = content_terms(self.tokenizer.tokens(rewritten))
+        tokens = self.tokenizer.tokens(rewritten)
+        terms = content_terms(tokens, with_parts=False)
+        primary = set(terms)
+        parts = [p for p in content_terms(tokens) if p not in primary]
         return Understanding(
+            parts=tuple(dict.fromkeys(parts)),
+            has_unknown_words=any(t.oov for t in tokens),
             normalized=normalized,
             rewritten=rewritten,
             terms=tuple(terms),
@@ -169,9 +191,10 @@ class Engine:
         ward_terms = set(WARDS) | ({u.entities.ward_source} if u.entities.ward_source else set())
         key_terms = [t for t in u.terms if t not in self._cue_words and t not in DATE_WORDS]
         boosts = {t: 0.5 for t in u.terms if t in self._cue_words}
+        boosts.update({t: 0.5 for t in u.parts})
         expansions = self.synonyms.expansions(list(u.terms))
         boosts.update({t: 0.4 for t in expansions})
-        hits = self.index.search([*u.terms, *expansions], limit=40, boosts=boosts)
+        hits = self.index.search([*u.terms, *u.parts, *expansions], limit=40, boosts=boosts)
         denominator_terms = [t for t in key_terms if t not in ward_terms] or key_terms
         total_idf = sum(self.index.idf(t) for t in dict.fromkeys(denominator_terms))
 
@@ -179,13 +202,15 @@ class Engine:
         coverage: dict[int, float] = {}
         matched: dict[int, frozenset[str]] = {}
         for h in hits:
-            covered = sum(self.index.idf(t) for t in h.matched if t in denominator_terms)
+            strong = self._strong[h.doc]
+            covered = sum(self.index.idf(t) * (1.0 if t in strong else BODY_ONLY_COVERAGE)
+                          for t in h.matched if t in denominator_terms)
             scores[h.doc] = h.score
             coverage[h.doc] = covered / total_idf if total_idf else 0.0
             matched[h.doc] = h.matched
 
         # Fuzzy match of entry names on readings: typos, kana for kanji, unknown words.
-        needs_fuzzy = is_kana_only(u.rewritten) or not hits or max(coverage.values(), default=0) < 0.7
+        needs_fuzzy = is_kana_only(u.rewritten) or not hits or u.has_unknown_words
         if needs_fuzzy and self._name_readings:
             reading = to_katakana(self.tokenizer.reading(u.rewritten))
             if len(reading) >= 3:
@@ -208,6 +233,8 @@ class Engine:
         ranked: list[Candidate] = []
         for doc_id, score in scores.items():
             d = self.docs[doc_id]
+            # An entry that covers all of the question beats one that matches part of it strongly.
+            score *= COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * min(1.0, coverage.get(doc_id, 0.0))
             if d.ward and effective_ward:
                 score *= 1.3 if d.ward == effective_ward else 0.25
             if u.entities.offices and d.kind == "office" and d.entry_id in u.entities.offices:
@@ -250,6 +277,23 @@ class Engine:
         if not key_terms and u.entities.ward and not u.foci:
             return reply("smalltalk", 1.0, text=f"{u.entities.ward}ですね。ご質問をどうぞ。")
 
+        # Opening days: a time is asked about and nothing but a place is named.
+        mentions = resolve_dates(u.normalized, ctx.now)
+        explain["dates"] = [m.text for m in mentions]
+        if self.kb.calendar is not None and is_time_question(u.rewritten, mentions):
+            place_terms = set(self._terms(u.entities.ward_source or ""))
+            for office_id in u.entities.offices:
+                office = self.kb.offices[office_id]
+                place_terms.update(self._terms(" ".join((office.name, *office.aliases))))
+            topical = [t for t in key_terms if t not in CALENDAR_VOCABULARY and t not in place_terms]
+            place = place_for(self.kb, u.rewritten, u.entities.offices, ward)
+            if not topical and place is not None:
+                answer = calendar_answer(self.kb, place, u.rewritten, mentions, ctx.now, _lang(ctx.lang))
+                if answer is not None:
+                    explain["route"] = "opening_days"
+                    return reply("answer", 0.9, answer=answer, topic=place.office.id if place.office else None,
+                                 follow_ups=("次の土曜開庁日は？", "年末年始の休みは？"))
+
         confidence = self._confidence(candidates)
         smalltalk = self.cues.smalltalk_kind(u.rewritten)
         if smalltalk and len(u.normalized) <= 20 and confidence < self.thresholds.answer + 0.2:
@@ -273,6 +317,14 @@ class Engine:
         entry = self.kb.get(top.entry_id)
         assert entry is not None
         answer = compose(self.kb, entry, u.foci, ward, self.contact)
+        day_mentions = [m for m in mentions if not m.is_range]
+        if top.kind == "procedure" and day_mentions and self.kb.calendar is not None:
+            # "12/12に転入届出せる？": add what the calendar says about that day at the ward office.
+            place = place_for(self.kb, "区役所", (), ward)
+            if place is not None:
+                day_text = describe_day(self.kb.calendar, place.profile, place.name, day_mentions[0].first,
+                                        ctx.now, _lang(ctx.lang))
+                answer = replace(answer, text=f"{day_text}\n{answer.text}")
         return reply("answer", confidence, answer=answer, topic=top.entry_id,
                      follow_ups=self._follow_ups(top.entry_id, u.foci))
 
@@ -331,6 +383,10 @@ class Engine:
         cp = self.contact
         return (f"申し訳ありません。そのご質問にはお答えできる情報が見つかりませんでした（わかりません）。"
                 f"{cp.name}（{cp.phone}、{cp.hours}）にお問い合わせいただくか、オペレーターにおつなぎします。")
+
+
+def _lang(lang: str) -> Lang:
+    return "en" if lang == "en" else "ja"
 
 
 _SMALLTALK = {

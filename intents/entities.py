@@ -16,6 +16,8 @@ from knowledge.schema import WARDS
 
 # Short forms that are unambiguous enough to mean the ward (not 川崎 or 幸, which are not).
 _WARD_SHORT = {"中原": "中原区", "高津": "高津区", "宮前": "宮前区", "多摩": "多摩区", "麻生": "麻生区"}
+_AMBIGUOUS = frozenset({"川崎", "川崎市", "幸"})
+"""Names that usually mean the city (or a common word), never a ward by themselves."""
 _WARD_ROMAJI = {
     "kawasaki-ku": "川崎区", "saiwai": "幸区", "nakahara": "中原区", "takatsu": "高津区",
     "miyamae": "宮前区", "tama": "多摩区", "asao": "麻生区",
@@ -47,7 +49,7 @@ class Gazetteer:
                 key = normalize(station)
                 if office.ward and key not in names:
                     names[key] = (office.ward, None)
-                    if key.endswith("駅"):
+                    if key.endswith("駅") and key[:-1] not in _AMBIGUOUS:
                         names.setdefault(key[:-1], (office.ward, None))
         self._names = names
         keys = sorted((k for k in names if len(k) >= 2), key=len, reverse=True)

@@ -41,6 +41,8 @@ class Token:
     reading: str
     pos: str
     oov: bool
+    parts: tuple[str, ...] = ()
+    """Normalised forms of the short units (split mode A) of a compound: 免除申請 → 免除, 申請."""
 
     @property
     def is_content(self) -> bool:
@@ -64,6 +66,11 @@ class Tokenizer:
             pos = m.part_of_speech()[0]
             if pos == "空白":
                 continue
+            parts: tuple[str, ...] = ()
+            if pos in CONTENT_POS and len(m.surface()) > 2:
+                split = m.split(SplitMode.A)
+                if len(split) > 1:
+                    parts = tuple(p.normalized_form() for p in split if p.part_of_speech()[0] in CONTENT_POS)
             out.append(
                 Token(
                     surface=m.surface(),
@@ -72,6 +79,7 @@ class Tokenizer:
                     reading=m.reading_form(),
                     pos=pos,
                     oov=m.is_oov(),
+                    parts=parts,
                 )
             )
         return out
@@ -88,16 +96,18 @@ class Tokenizer:
         )
 
 
-def content_terms(tokens: Sequence[Token]) -> list[str]:
-    """Normalised forms of content tokens, minus stop terms and one-character kana noise."""
+def _keep(term: str) -> bool:
+    return term not in STOP_TERMS and not (len(term) == 1 and "\u3041" <= term <= "\u30ff")
+
+
+def content_terms(tokens: Sequence[Token], with_parts: bool = True) -> list[str]:
+    """Normalised forms of content tokens (and of their short units), minus stop terms and kana noise."""
     out: list[str] = []
     for t in tokens:
-        if not t.is_content:
+        if not t.is_content or t.dictionary in STOP_TERMS:
             continue
-        term = t.normalized
-        if term in STOP_TERMS or t.dictionary in STOP_TERMS:
-            continue
-        if len(term) == 1 and ("\u3041" <= term <= "\u30ff"):
-            continue
-        out.append(term)
+        if _keep(t.normalized):
+            out.append(t.normalized)
+        if with_parts:
+            out.extend(p for p in t.parts if p != t.normalized and _keep(p))
     return out

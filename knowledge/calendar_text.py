@@ -49,10 +49,10 @@ WINDOWS_EN = {
     "保険年金課": "Insurance and Pension Division (保険年金課)",
 }
 _WORDS = {
-    # kind: (open noun, closed noun, "is open" verb phrase)
-    "office": ("開庁", "閉庁", "開庁しています"),
-    "corner": ("開所", "閉所", "開所しています"),
-    "phone": ("受付", "受付休み", "受け付けています"),
+    # kind: (open noun, closed noun, "is open", "whether it is open")
+    "office": ("開庁", "閉庁", "開庁しています", "開庁しているか"),
+    "corner": ("開所", "閉所", "開所しています", "開所しているか"),
+    "phone": ("受付", "受付休み", "受け付けています", "受け付けているか"),
 }
 _WORDS_EN = {"office": "open", "corner": "open", "phone": "taking calls"}
 _SAT = 5
@@ -238,7 +238,7 @@ def _open_sentence(
             )
         else:
             parts.append(
-                f"{date}は{office}が{words[2]}とされていますが、{words[0]}時間は確認できていないため、"
+                f"{date}は{office}の{words[0]}日とされていますが、{words[0]}時間は確認できていないため、"
                 "時間はお伝えできません。"
             )
         parts.append(_confirm(cal, lang))
@@ -264,7 +264,7 @@ def _open_sentence(
 def _closed_sentence(
     cal: Calendar, prof: Profile, office: str, day: Day, today: dt.date, lang: Lang, window: str | None
 ) -> str:
-    open_w, closed_w, _ = _WORDS[prof.kind]
+    open_w, closed_w, _, whether = _WORDS[prof.kind]
     date = _d(day.date, today, lang)
     en = lang == "en"
     closure = day.closure
@@ -298,7 +298,7 @@ def _closed_sentence(
                     "not been verified. " + _confirm(cal, lang)
                 )
             return (
-                f"{date}は祝日（{day.holiday_name}）です。{office}が祝日に{open_w}しているかは確認できていません。"
+                f"{date}は祝日（{day.holiday_name}）です。{office}が祝日に{whether}は確認できていません。"
                 + _confirm(cal, lang)
             )
         if en:
@@ -306,7 +306,7 @@ def _closed_sentence(
         return f"{date}は祝日（{day.holiday_name}）のため、{office}は{closed_w}です。"
     if day.reason == "window-not-open":
         others = cal.day(prof.id, day.date).openings
-        wins = _windows(sorted({w for o in others for w in o.windows}), lang)
+        wins = _windows(dict.fromkeys(w for o in others for w in o.windows), lang)
         hours = format_hours(others[0], lang) if others else ""
         if en:
             return f"On {date} only the {wins} windows of {office} are open ({hours}); {window} is closed."
@@ -314,10 +314,10 @@ def _closed_sentence(
     if "days-unverified" in day.caveats:
         wd_ja, wd_en = WEEKDAYS_JA[day.date.weekday()], WEEKDAYS_EN[day.date.weekday()]
         if en:
-            return f"Whether {office} is {_WORDS_EN[prof.kind]} on {wd_en}s has not been verified. " + _confirm(
+            return f"{date}: whether {office} is {_WORDS_EN[prof.kind]} on {wd_en}s has not been verified. " + _confirm(
                 cal, lang
             )
-        return f"{office}が{wd_ja}曜日に{open_w}しているかは確認できていません。" + _confirm(cal, lang)
+        return f"{date}：{office}が{wd_ja}曜日に{whether}は確認できていません。" + _confirm(cal, lang)
     if day.reason == "closed-saturday" and cal.rules_for(prof.id):
         n = nth_weekday_of_month(day.date)
         nths = _nth_list(cal, prof.id, lang)
@@ -440,10 +440,13 @@ def describe_next_saturday(
     found: Opening | None = None
     if rules:
         kinds = {r.kind for r in rules}
-        for o in cal.next_openings(profile, local, n=10, window=window):
-            if o.kind in kinds and o.date.weekday() == _SAT:
-                found = o
-                break
+        candidates = [
+            o
+            for kind in sorted(kinds)
+            for o in cal.next_openings(profile, local, n=3, kind=kind, window=window)
+            if o.date.weekday() == _SAT
+        ]
+        found = min(candidates, key=lambda o: o.date, default=None)
         today_ops = [o for o in cal.day(profile, today, window).openings if o.kind in kinds]
         t = local.time().replace(tzinfo=None)
         if today_ops and all(o.close is not None and o.close <= t for o in today_ops):
@@ -478,17 +481,27 @@ def describe_next_saturday(
         )
         return _join(parts, lang)
     in_progress = found.date == today
-    if not found.hours_known:
-        parts.append(_open_sentence(cal, prof, office_name, cal.day(profile, found.date), found, today, lang))
-    elif lang == "en":
-        lead = "Today" if in_progress else "The next Saturday opening is"
-        parts.append(f"{lead} {_o(found, today, lang)}" + (" is a Saturday opening day." if in_progress else "."))
+    if not found.hours_known or not rules:
+        if not found.hours_known:
+            parts.append(_open_sentence(cal, prof, office_name, cal.day(profile, found.date), found, today, lang))
+        elif lang == "en":
+            parts.append(f"{office_name} is {_WORDS_EN[prof.kind]} on {_o(found, today, lang)}.")
+        else:
+            parts.append(f"{office_name}は {_o(found, today, lang)} も{_WORDS[prof.kind][2]}。")
+        return _join(parts, lang)
+    if lang == "en":
+        if in_progress:
+            parts.append(f"Today, {format_date(today, lang)}, is a Saturday opening day ({format_hours(found, lang)}).")
+        else:
+            parts.append(f"The next Saturday opening is {_o(found, today, lang)}.")
         if found.windows:
             parts.append(f"Only the {_windows(found.windows, lang)} windows of {office_name} are open.")
         parts.append(_procedures(cal, found, lang))
     else:
-        lead = "本日" if in_progress else "次の土曜開庁日は"
-        parts.append(f"{lead} {_o(found, today, lang)} " + ("が土曜開庁日です。" if in_progress else "です。"))
+        if in_progress:
+            parts.append(f"本日 {format_date(today, lang)} は土曜開庁日です（{format_hours(found, lang)}）。")
+        else:
+            parts.append(f"次の土曜開庁日は {_o(found, today, lang)} です。")
         if found.windows:
             opens = "窓口が開き、" if found.procedures is not None else "窓口が開きます。"
             parts.append(f"{office_name}の{_windows(found.windows, lang)}の{opens}")
@@ -499,7 +512,8 @@ def describe_next_saturday(
         if d.weekday() == _SAT:
             info = cal.day(profile, d, window)
             if "saturday-holiday-unverified" in info.caveats:
-                parts.append(_closed_sentence(cal, prof, office_name, info, today, lang, window))
+                lead = "Note: " if lang == "en" else "なお、"
+                parts.append(lead + _closed_sentence(cal, prof, office_name, info, today, lang, window))
     if rules and _busy(cal, today, found.date) and not _listed_temporary(cal, profile, today, found.date):
         parts.append(_temporary_note(cal, lang))
     return _join(parts, lang)
@@ -510,7 +524,7 @@ def describe_year_end(cal: Calendar, profile: str, office_name: str, now: dt.dat
     prof = cal.profile(profile)
     local = cal.local(now)
     today = local.date()
-    open_w, closed_w, is_open = _WORDS[prof.kind]
+    open_w, closed_w, is_open, _ = _WORDS[prof.kind]
     closure = cal.year_end_closure(profile)
     parts: list[str] = []
     if closure is None:
@@ -600,7 +614,7 @@ def describe_status_now(
     prof = cal.profile(profile)
     st = cal.status(profile, now, window)
     today = st.at.date()
-    open_w, _, _ = _WORDS[prof.kind]
+    open_w = _WORDS[prof.kind][0]
     parts: list[str] = []
     date = format_date(today, lang)
     if st.state == "unknown":
@@ -655,7 +669,7 @@ def describe_range(
     prof = cal.profile(profile)
     today = cal.local(now).date()
     ops = cal.openings(profile, start, end, window)
-    open_w, closed_w, _ = _WORDS[prof.kind]
+    open_w, closed_w = _WORDS[prof.kind][:2]
     span = f"{_d(start, today, lang)}〜{_d(end, today, lang)}"
     span_en = f"{_d(start, today, lang)} to {_d(end, today, lang)}"
     parts: list[str] = []
@@ -722,10 +736,14 @@ def describe_temporary(cal: Calendar, profile: str, office_name: str, now: dt.da
             else:
                 parts.append(f"臨時開庁: {text}（出典: {t.source_url}）。")
         parts.append(_confirm(cal, lang))
+    elif lang == "en":
+        parts.append(
+            f"No temporary opening of {office_name} is known to this assistant. Temporary openings in the busy "
+            "season are announced by the city. " + _confirm(cal, lang)
+        )
     else:
-        if lang == "en":
-            parts.append(f"No temporary opening of {office_name} is listed here.")
-        else:
-            parts.append(f"{office_name}の臨時開庁の予定は、ここには登録されていません。")
-        parts.append(_temporary_note(cal, lang))
+        parts.append(
+            f"{office_name}の臨時開庁の予定は、この案内では把握していません。繁忙期の臨時開庁は市が告知します。"
+            + _confirm(cal, lang)
+        )
     return _join(parts, lang)

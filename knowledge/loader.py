@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from knowledge.calendar import Calendar
 from knowledge.errors import KnowledgeError, Problem
 from knowledge.schema import FILE_KINDS, Faq, LifeEvent, Office, Procedure, Sourced, Window
 
@@ -36,7 +37,8 @@ class KnowledgeBase:
     procedures: Mapping[str, Procedure]
     faqs: Mapping[str, Faq]
     life_events: Mapping[str, LifeEvent]
-    calendar_data: Mapping[str, Any] | None = None
+    calendar: Calendar | None = None
+    """Opening-day rules (calendar.yaml); None for a base without one (an imported FAQ set)."""
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def entries(self) -> Iterator[Sourced]:
@@ -163,10 +165,14 @@ def load(directory: Path | str) -> KnowledgeBase:
         raise KnowledgeError([Problem(str(directory), None, None, "not a directory")])
     seen: dict[str, str] = {}
     tables = {kind: _load_kind(directory, kind, seen, problems) for kind in FILE_KINDS}
-    calendar_data = None
+    calendar = None
     calendar_path = directory / "calendar.yaml"
     if calendar_path.is_file():
         calendar_data = _read_yaml(calendar_path, problems)
+        try:
+            calendar = Calendar.from_data(calendar_data)
+        except KnowledgeError as exc:
+            problems.extend(exc.problems)
     kb = KnowledgeBase(
         directory=directory,
         offices=tables["offices"],
@@ -174,10 +180,18 @@ def load(directory: Path | str) -> KnowledgeBase:
         procedures=tables["procedures"],
         faqs=tables["faqs"],
         life_events=tables["life_events"],
-        calendar_data=calendar_data,
+        calendar=calendar,
     )
     if not problems:
         _check_references(kb, problems)
+    if not problems and calendar is not None:
+        problems.extend(
+            calendar.validate_references(
+                kb.procedures.keys(),
+                {o.id: o.hours.profile if o.hours else None for o in kb.offices.values()},
+                {w.name for w in kb.windows.values()},
+            )
+        )
     if len(kb) == 0 and not problems:
         problems.append(Problem(str(directory), None, None, "no entries found"))
     if problems:

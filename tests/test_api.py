@@ -155,3 +155,14 @@ async def test_request_id_is_echoed(client) -> None:
     """Each response carries X-Request-Id; a sane incoming id is kept."""
     resp = await client.get("/healthz", headers={"X-Request-Id": "abcdef123456"})
     assert resp.headers["X-Request-Id"] == "abcdef123456"
+
+
+async def test_lone_surrogates_and_control_characters_are_stored_not_500(client) -> None:
+    """JSON-escaped lone surrogates and control characters are accepted and logged, never a 500."""
+    resp = await client.post("/api/v1/ask", data=b'{"text": "\\ud800\\u0000\\u202e\\u4f4f\\u6c11\\u7968"}',
+                             headers={"Content-Type": "application/json"})
+    assert resp.status == 200
+    body = await resp.json()
+    row = sqlite3.connect(client.app[INQUIRY_LOG].path).execute(
+        "SELECT text FROM inquiries WHERE id = ?", [body["inquiry_id"]]).fetchone()
+    assert row is not None and "住民票" in row[0]

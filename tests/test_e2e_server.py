@@ -31,6 +31,7 @@ class Server:
         self.port = _free_port()
         self.db = tmp_path / "var" / "contact.sqlite3"
         self.base = f"http://127.0.0.1:{self.port}"
+        self.output: str | None = None
         env = {**os.environ, "CONTACT_NOW": NOW, "CONTACT_DB": str(self.db)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "contact", "serve", "--port", str(self.port)],
@@ -39,7 +40,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stdout.read().decode()}")  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {self.stop()}")
             try:
                 with urllib.request.urlopen(self.base + "/readyz", timeout=1) as r:
                     if r.status == 200:
@@ -61,7 +62,11 @@ class Server:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=30)
-        return self.proc.stdout.read().decode()  # type: ignore[union-attr]
+        if self.output is None:
+            assert self.proc.stdout is not None
+            self.output = self.proc.stdout.read().decode()
+            self.proc.stdout.close()
+        return self.output
 
 
 @pytest.fixture
