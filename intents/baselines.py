@@ -50,8 +50,7 @@ class SurfaceBM25Baseline:
         self._tokenizer = tokenizer
         self._ids = [d.entry_id for d in docs]
         self._index = BM25Index(
-            [{"all": [t for text in texts for t in self._surface(text)]
-              for texts in [tuple(x for f in d.fields.values() for x in f)]} for d in docs],
+            [{"all": [t for field in d.fields.values() for text in field for t in self._surface(text)]} for d in docs],
             field_weights={"all": 1.0},
         )
 

@@ -288,10 +288,10 @@ class Engine:
             topical = [t for t in key_terms if t not in CALENDAR_VOCABULARY and t not in place_terms]
             place = place_for(self.kb, u.rewritten, u.entities.offices, ward)
             if not topical and place is not None:
-                answer = calendar_answer(self.kb, place, u.rewritten, mentions, ctx.now, _lang(ctx.lang))
-                if answer is not None:
+                opening = calendar_answer(self.kb, place, u.rewritten, mentions, ctx.now, _lang(ctx.lang))
+                if opening is not None:
                     explain["route"] = "opening_days"
-                    return reply("answer", 0.9, answer=answer, topic=place.office.id if place.office else None,
+                    return reply("answer", 0.9, answer=opening, topic=place.office.id if place.office else None,
                                  follow_ups=("次の土曜開庁日は？", "年末年始の休みは？"))
 
         confidence = self._confidence(candidates)
