@@ -42,7 +42,7 @@ DATE_WORDS = frozenset(
 )
 """Time words: they say *when*, not *what*, so they do not pick an entry."""
 
-COVERAGE_FLOOR = 0.35
+COVERAGE_FLOOR = 0.6
 """Ranking multiplies the BM25 score by COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * coverage."""
 
 BODY_ONLY_COVERAGE = 0.5
