@@ -27,6 +27,17 @@ class SynonymError(ValueError):
     """The synonym table is malformed."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice (YAML would silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        duplicates = {k for k in keys if keys.count(k) > 1}
+        if duplicates:
+            raise SynonymError(f"key(s) given twice: {', '.join(map(str, sorted(duplicates, key=str)))}")
+        return super().construct_mapping(node, deep=deep)
+
+
 @dataclass(frozen=True)
 class Synonyms:
     replace: Mapping[str, str] = field(default_factory=dict)
@@ -67,7 +78,7 @@ class Synonyms:
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> Synonyms:
         with path.open(encoding="utf-8") as f:
-            return cls.from_mapping(yaml.safe_load(f))
+            return cls.from_mapping(yaml.load(f, Loader=_UniqueKeyLoader))  # a SafeLoader subclass
 
     def rewrite(self, text: str) -> str:
         """Rewrite variants to canonical wording (longest match first; canonicals stay as they are)."""

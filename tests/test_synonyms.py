@@ -48,3 +48,11 @@ def test_malformed_tables_are_rejected(data: object) -> None:
     """A malformed synonym table fails loudly at load, naming the problem."""
     with pytest.raises(SynonymError):
         Synonyms.from_mapping(data)
+
+
+def test_a_key_given_twice_is_rejected(tmp_path) -> None:
+    """A canonical listed twice in the YAML file is an error, not a silent loss of the first list."""
+    path = tmp_path / "syn.yaml"
+    path.write_text("replace:\n  印鑑: [はんこ]\n  印鑑: [判子]\n", encoding="utf-8")
+    with pytest.raises(SynonymError, match="twice"):
+        Synonyms.load(path)
