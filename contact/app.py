@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from contact import views
+from contact import chat, openings, views
 from contact.assistant import Assistant
 from contact.config import Settings
 from contact.errors import StartupError
@@ -74,4 +74,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_inquiry_log_ctx)
     app.cleanup_ctx.append(_knowledge_ctx)
     app.add_routes(views.routes)
+    chat.setup_chat(app)
+    app.add_routes(openings.routes)
     return app

@@ -54,7 +54,22 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["feedback"].create_index(["inquiry_id"])  # type: ignore[union-attr]
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1,)
+def _v2(db: sqlite_utils.Database) -> None:
+    """Web chats handed off to an operator (contact.chat.HandoffQueue)."""
+    db["handoffs"].create(  # type: ignore[union-attr]
+        {
+            "id": str, "session_id": str, "created_at": str, "status": str, "reason": str, "lang": str,
+            "inquiry_id": str, "claimed_by": str, "claimed_at": str, "closed_at": str,
+        },
+        pk="id",
+        not_null={"id", "session_id", "created_at", "status", "reason"},
+        foreign_keys=[("inquiry_id", "inquiries", "id")],
+    )
+    db["handoffs"].create_index(["status", "created_at"])  # type: ignore[union-attr]
+    db["handoffs"].create_index(["session_id"])  # type: ignore[union-attr]
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2)
 """Migration n (1-based) brings a database from version n-1 to n. Append, never edit."""
 
 
@@ -223,6 +238,49 @@ class InquiryLog:
             return db.execute("SELECT 1 FROM inquiries WHERE id = ?", [inquiry_id]).fetchone() is not None
 
         return bool(await self.read(check))
+
+    # -- handoffs (web chats waiting for an operator) -------------------------------------------
+
+    _HANDOFF_FIELDS = frozenset({"status", "claimed_by", "claimed_at", "closed_at"})
+
+    async def add_handoff(self, row: dict[str, Any]) -> None:
+        """Insert one handoff row; return once it is committed."""
+        await self._submit("handoffs", dict(row))
+
+    async def update_handoff(self, handoff_id: str, changes: dict[str, Any], *,
+                             only_if_status: str | None = None) -> bool:
+        """Change a handoff's status fields, committed on its own connection; False when no row matched.
+
+        With ``only_if_status`` the row changes only while it still has that status: a compare-and-set
+        that lets exactly one of two concurrent claims win.
+        """
+        unknown = set(changes) - self._HANDOFF_FIELDS
+        if unknown or not changes:
+            raise ValueError(f"cannot update handoff fields {sorted(unknown) or '(none)'}")
+        sql = "UPDATE handoffs SET " + ", ".join(f"{name} = ?" for name in changes) + " WHERE id = ?"
+        params = [*changes.values(), handoff_id]
+        if only_if_status is not None:
+            sql += " AND status = ?"
+            params.append(only_if_status)
+
+        def update(db: sqlite_utils.Database) -> int:
+            try:
+                return int(db.execute(sql, params).rowcount)
+            except sqlite3.Error as exc:
+                raise LogUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+        return bool(await self.read(update))
+
+    async def handoffs(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Handoff rows, oldest first, optionally of one status."""
+
+        def select(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+            where, params = ("WHERE status = ?", [status]) if status else ("", [])
+            cursor = db.execute(f"SELECT * FROM handoffs {where} ORDER BY created_at, rowid", params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        return list(await self.read(select))
 
 
 def _resolve(job: _Job, error: BaseException | None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from contact.assistant import Assistant
@@ -9,8 +11,17 @@ from contact.config import Clock, Settings
 from contact.inquiry_log import InquiryLog
 from contact.knowledge_state import KnowledgeState
 
+if TYPE_CHECKING:  # contact.chat imports these keys: name its types for the checker only
+    from contact.chat import ChatHub, ChatLimits, HandoffQueue
+
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeState)
 INQUIRY_LOG = web.AppKey("inquiry_log", InquiryLog)
 ASSISTANT = web.AppKey("assistant", Assistant)
+HANDOFFS: web.AppKey[HandoffQueue] = web.AppKey("handoffs")
+"""Web chats waiting for an operator (contact.chat.HandoffQueue)."""
+CHAT_HUB: web.AppKey[ChatHub] = web.AppKey("chat_hub")
+"""The open chat WebSockets by session."""
+CHAT_LIMITS: web.AppKey[ChatLimits] = web.AppKey("chat_limits")
+"""Per-connection message size and rate limits of the chat WebSocket."""

@@ -45,6 +45,9 @@ DATE_WORDS = frozenset(
 COVERAGE_FLOOR = 0.6
 """Ranking multiplies the BM25 score by COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * coverage."""
 
+RESIDENCE_WORDS = frozenset({"住む", "在住", "住まい", "暮らす", "住所"})
+""""中原区に住んでいます" only tells the ward: these words do not make it a question."""
+
 BODY_ONLY_COVERAGE = 0.5
 """Coverage credit for a query term found only in an entry's body, not in its title or questions."""
 
@@ -274,7 +277,7 @@ class Engine:
                 answer = compose(self.kb, entry, u.foci, ward, self.contact)
                 return reply("answer", 0.8, answer=answer, topic=ctx.topic,
                              follow_ups=self._follow_ups(ctx.topic, u.foci))
-        if not key_terms and u.entities.ward and not u.foci:
+        if u.entities.ward and not u.foci and not [t for t in key_terms if t not in RESIDENCE_WORDS]:
             return reply("smalltalk", 1.0, text=f"{u.entities.ward}ですね。ご質問をどうぞ。")
 
         # Opening days: a time is asked about and nothing but a place is named.

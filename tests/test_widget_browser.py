@@ -1,0 +1,162 @@
+"""The chat widget in a real browser: Debian's Chromium driven by Playwright (Node) against the real server.
+
+The Node script ``tests/browser/widget.spec.mjs`` does the browsing; this test runs the server, restarts
+it on the same port and database when the script asks (mid-conversation), and checks the database after.
+Screenshots (desktop 1280x800, phone 390x844) go to ``test-artifacts/``. ``scripts/install-browser``
+installs Chromium, Node and the npm packages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import NOW
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+BROWSER_DIR = ROOT / "tests" / "browser"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``contact serve`` on a fixed port and database file (so that it can be restarted in place)."""
+
+    def __init__(self, workdir: Path, port: int, db: Path) -> None:
+        self.port, self.db = port, db
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = (workdir / f"server-{time.monotonic_ns()}.log").open("wb")
+        env = {**os.environ, "CONTACT_NOW": NOW, "CONTACT_DB": str(db)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "contact", "serve", "--port", str(port)],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                with urllib.request.urlopen(self.base + "/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def kill(self) -> None:
+        """Crash it: SIGKILL, no clean shutdown."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=30)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        self.log.close()
+
+
+@pytest.fixture
+def node() -> str:
+    path = shutil.which("node")
+    if path is None:
+        pytest.skip("node is not installed (scripts/install-browser installs it)")
+    for needed in (BROWSER_DIR / "node_modules" / "playwright-core", BROWSER_DIR / "node_modules" / "axe-core"):
+        assert needed.exists(), f"{needed} is missing: run scripts/install-browser"
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/install-browser (as root)"
+    return path
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.stop()
+
+
+def test_widget_in_a_real_browser(node: str, tmp_path: Path, servers: list[Server]) -> None:
+    """Keyboard, IME, answers with sources, follow-ups, feedback, a server crash, handoff, axe, phone and desktop."""
+    port, db = _free_port(), tmp_path / "var" / "contact.sqlite3"
+    servers.append(Server(tmp_path, port, db))
+    ARTIFACTS.mkdir(exist_ok=True)
+    stderr = (tmp_path / "node-stderr.log").open("wb")
+    proc = subprocess.Popen(
+        [node, str(BROWSER_DIR / "widget.spec.mjs"), servers[0].base, str(ARTIFACTS)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT, text=True,
+    )
+    watchdog = threading.Timer(240, proc.kill)
+    watchdog.start()
+    events: list[dict[str, Any]] = []
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        for line in proc.stdout:
+            event = json.loads(line)
+            events.append(event)
+            if event["event"] == "restart-server":
+                servers[-1].kill()
+                proc.stdin.write("down\n")
+                proc.stdin.flush()
+            elif event["event"] == "start-server":
+                servers.append(Server(tmp_path, port, db))
+                proc.stdin.write("up\n")
+                proc.stdin.flush()
+        code = proc.wait(timeout=30)
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        stderr.close()
+    result = events[-1] if events else {}
+    (ARTIFACTS / "widget-browser-result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    failed = [c for c in result.get("checks", []) if not c["ok"]]
+    assert code == 0 and result.get("ok"), (
+        f"exit {code}; failed: {failed}; error: {result.get('error')}; "
+        f"stderr: {(tmp_path / 'node-stderr.log').read_text()[-2000:]}")
+
+    names = {c["name"] for c in result["checks"]}
+    for expected in ("IME Enter does not send", "follow-up answered", "the ward is remembered across the restart",
+                     "HTTP fallback answers without a WebSocket", "handoff queued with position and phone"):
+        assert expected in names
+    for label, axe in result["axe"].items():
+        serious = [v for v in axe["violations"] if v["impact"] in ("serious", "critical")]
+        assert not serious, (label, serious)
+    for shot in ("desktop-open.png", "phone-open.png"):
+        assert (ARTIFACTS / shot).stat().st_size > 10_000
+
+    # What the browser did is in the database: web inquiries, both feedback rows, the queued handoff.
+    with sqlite3.connect(db) as conn:
+        channels = {row[0] for row in conn.execute("SELECT DISTINCT channel FROM inquiries")}
+        feedback = conn.execute("SELECT helpful, comment FROM feedback ORDER BY id").fetchall()
+        handoffs = conn.execute("SELECT status, reason FROM handoffs").fetchall()
+    assert channels == {"web"}
+    assert feedback == [(1, None), (1, "土曜日の受付時間も知りたいです")]
+    assert handoffs == [("waiting", "request")]
