@@ -14,6 +14,7 @@ it in whole, so a request never sees a half-built index.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -30,7 +31,7 @@ from intents.normalize import is_kana_only, normalize, to_katakana
 from intents.opening_days import CALENDAR_VOCABULARY, calendar_answer, is_time_question, place_for
 from intents.synonyms import Synonyms
 from intents.tokenize import Tokenizer, content_terms
-from knowledge.calendar_text import Lang, describe_day
+from knowledge.calendar_text import Lang, describe_day, format_opening
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import WARDS
 
@@ -281,7 +282,8 @@ class Engine:
             return reply("smalltalk", 1.0, text=f"{u.entities.ward}ですね。ご質問をどうぞ。")
 
         # Opening days: a time is asked about and nothing but a place is named.
-        mentions = resolve_dates(u.normalized, ctx.now)
+        # A bare weekday ("土曜日に出せますか") asks about Saturdays in general, not about one date.
+        mentions = [m for m in resolve_dates(u.normalized, ctx.now) if not _BARE_WEEKDAY.fullmatch(m.text)]
         explain["dates"] = [m.text for m in mentions]
         if self.kb.calendar is not None and is_time_question(u.rewritten, mentions):
             place_terms = set(self._terms(u.entities.ward_source or ""))
@@ -328,6 +330,15 @@ class Engine:
                 day_text = describe_day(self.kb.calendar, place.profile, place.name, day_mentions[0].first,
                                         ctx.now, _lang(ctx.lang))
                 answer = replace(answer, text=f"{day_text}\n{answer.text}")
+        elif (top.kind == "procedure" and "saturday" in u.foci and self.kb.calendar is not None
+              and getattr(entry, "saturday", None)):
+            # "土曜日に転入届出せる？": the rule says yes; give the next Saturday opening's date too.
+            place = place_for(self.kb, "区役所", (), ward)
+            if place is not None:
+                upcoming = self.kb.calendar.next_openings(place.profile, ctx.now, n=1, kind="saturday")
+                if upcoming:
+                    next_line = f"次の土曜開庁日は {format_opening(upcoming[0])} です。"
+                    answer = replace(answer, text=f"{answer.text}\n{next_line}")
         return reply("answer", confidence, answer=answer, topic=top.entry_id,
                      follow_ups=self._follow_ups(top.entry_id, u.foci))
 
@@ -386,6 +397,9 @@ class Engine:
         cp = self.contact
         return (f"申し訳ありません。そのご質問にはお答えできる情報が見つかりませんでした（わかりません）。"
                 f"{cp.name}（{cp.phone}、{cp.hours}）にお問い合わせいただくか、オペレーターにおつなぎします。")
+
+
+_BARE_WEEKDAY = re.compile(r"[月火水木金土日](曜日?|よう日?)?(は|に|も)?")
 
 
 def _lang(lang: str) -> Lang:
