@@ -80,7 +80,8 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     try:
         with path.open(encoding="utf-8") as f:
             return yaml.load(f, Loader=_YamlLoader)  # a safe loader (the C one when available)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        # ValueError: PyYAML turns 2026-02-30 into a date and fails while reading the file.
         problems.append(Problem(str(path), None, None, f"cannot read YAML: {exc}"))
         return None
 

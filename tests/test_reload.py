@@ -1,0 +1,71 @@
+"""Reloading the knowledge base: a good base replaces the old whole, a bad one never does."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from contact.app import create_app
+from contact.config import Settings
+from tests.conftest import MINI_KB, NOW
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "kb"
+    shutil.copytree(MINI_KB, target)
+    return target
+
+
+@pytest.fixture
+async def client(aiohttp_client, tmp_path: Path, kb_dir: Path):  # type: ignore[no-untyped-def]
+    return await aiohttp_client(create_app(Settings(db=str(tmp_path / "c.sqlite3"), kb=str(kb_dir), now=NOW)))
+
+
+async def test_bad_base_is_refused_and_the_old_one_keeps_answering(client, kb_dir: Path) -> None:
+    """A reload of an invalid base answers 422 with the problems; asks still get the old answers."""
+    (kb_dir / "faqs.yaml").write_text("- id: broken\n", encoding="utf-8")
+    resp = await client.post("/api/v1/admin/reload")
+    assert resp.status == 422
+    body = await resp.json()
+    assert body["ok"] is False and any("broken" in p for p in body["problems"])
+    ask = await (await client.post("/api/v1/ask", json={"text": "犬の登録"})).json()
+    assert ask["answer"]["entry_id"] == "inu-toroku"
+    ready = await (await client.get("/readyz")).json()
+    assert ready["status"] == "ok" and ready["kb_problems"]
+
+
+async def test_reload_under_concurrent_asks_never_serves_a_half_built_index(client, kb_dir: Path) -> None:
+    """While reloads swap in a base with a new entry, every concurrent ask gets a complete, valid answer."""
+    (kb_dir / "faqs.yaml").write_text(
+        (kb_dir / "faqs.yaml").read_text(encoding="utf-8")
+        + "- id: faq-new\n  question: 新しい質問の窓口はどこ\n  answer: 新しい答えです。\n  category: その他\n"
+          "  department: 区民課\n  source_url: https://example.jp\n  reviewed: 2026-11-20\n",
+        encoding="utf-8",
+    )
+
+    async def ask(i: int) -> dict:  # type: ignore[type-arg]
+        resp = await client.post("/api/v1/ask", json={"text": "犬の登録 料金" if i % 2 else "住民票 いくら"})
+        assert resp.status == 200
+        return await resp.json()  # type: ignore[no-any-return]
+
+    results = await asyncio.gather(*(ask(i) for i in range(60)),
+                                   *(client.post("/api/v1/admin/reload") for _ in range(3)))
+    answers = results[:60]
+    assert all(a["answer"]["entry_id"] in ("inu-toroku", "juminhyo") for a in answers)
+    reloads = results[60:]
+    assert all(r.status == 200 for r in reloads)
+    after = await (await client.post("/api/v1/ask", json={"text": "新しい質問の窓口はどこ"})).json()
+    assert after["answer"]["entry_id"] == "faq-new"
+
+
+async def test_reload_requires_the_admin_token_when_one_is_set(aiohttp_client, tmp_path: Path) -> None:
+    """With CONTACT_ADMIN_TOKEN set, reload without the bearer token is 403 and with it 200."""
+    settings = Settings(db=str(tmp_path / "c.sqlite3"), kb=str(MINI_KB), now=NOW, admin_token="s3cret-token")
+    client = await aiohttp_client(create_app(settings))
+    assert (await client.post("/api/v1/admin/reload")).status == 403
+    ok = await client.post("/api/v1/admin/reload", headers={"Authorization": "Bearer s3cret-token"})
+    assert ok.status == 200
