@@ -14,9 +14,12 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contact.config import ConfigError, Settings, settings_table
+
+if TYPE_CHECKING:
+    from knowledge.loader import KnowledgeBase
 
 
 def _add_setting_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
@@ -53,14 +56,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_kb_check(args: argparse.Namespace) -> int:
     """Validate a knowledge directory; list entries past their review date and entries without samples."""
-    from knowledge.errors import KnowledgeError
-    from knowledge.loader import load
 
     settings = _settings(args)
-    try:
-        kb = load(settings.kb)
-    except KnowledgeError as exc:
-        print(exc, file=sys.stderr)
+    kb = _load_or_report(settings.kb)
+    if kb is None:
         return 1
     counts = {k: len(getattr(kb, k)) for k in ("offices", "windows", "procedures", "faqs", "life_events")}
     print(f"OK: {len(kb)} entries in {settings.kb} " + ", ".join(f"{k}={v}" for k, v in counts.items()))
@@ -84,8 +83,6 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
     the resulting directory is validated as a knowledge base.
     Example: contact kb import faq.jsonl --into var/kb-amagasaki --source-url https://example.jp/faq
     """
-    from knowledge.errors import KnowledgeError
-    from knowledge.loader import load
     from knowledge.transfer import TransferError, read_faq_rows, write_faqs
 
     try:
@@ -103,10 +100,8 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
         print("contact: no valid rows to import", file=sys.stderr)
         return 1
     out = write_faqs(result.faqs, args.into)
-    try:
-        kb = load(args.into)
-    except KnowledgeError as exc:
-        print(exc, file=sys.stderr)
+    kb = _load_or_report(args.into)
+    if kb is None:
         return 1
     print(f"imported {len(result.faqs)} FAQs into {out} ({len(result.problems)} rows skipped); "
           f"the directory holds {len(kb)} entries")
@@ -115,15 +110,11 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
 
 def cmd_kb_export(args: argparse.Namespace) -> int:
     """Export every entry of a knowledge base as one flat table (csv opens in Excel: UTF-8 with BOM)."""
-    from knowledge.errors import KnowledgeError
-    from knowledge.loader import load
     from knowledge.transfer import export
 
     settings = _settings(args)
-    try:
-        kb = load(settings.kb)
-    except KnowledgeError as exc:
-        print(exc, file=sys.stderr)
+    kb = _load_or_report(settings.kb)
+    if kb is None:
         return 1
     out = args.out or f"knowledge-export.{args.format}"
     rows = export(kb, args.format, out)
@@ -141,14 +132,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from intents.baselines import FuzzyBaseline, SurfaceBM25Baseline
     from intents.engine import Engine
     from intents.evaluate import engine_runner, evaluate, format_results, load_queries
-    from knowledge.errors import KnowledgeError
-    from knowledge.loader import load
 
     settings = _settings(args)
-    try:
-        kb = load(settings.kb)
-    except KnowledgeError as exc:
-        print(exc, file=sys.stderr)
+    kb = _load_or_report(settings.kb)
+    if kb is None:
         return 2
     queries = load_queries(args.queries)
     started = time.perf_counter()
@@ -182,6 +169,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for f in failed:
         print(f"FAIL: {f}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _load_or_report(directory: str) -> KnowledgeBase | None:
+    """The knowledge base in ``directory``, or None after printing every problem to stderr."""
+    from knowledge.errors import KnowledgeError
+    from knowledge.loader import load
+
+    try:
+        return load(directory)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return None
 
 
 def _settings(args: argparse.Namespace) -> Settings:

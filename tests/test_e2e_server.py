@@ -3,70 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOW
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, tmp_path: Path) -> None:
-        self.port = _free_port()
-        self.db = tmp_path / "var" / "contact.sqlite3"
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.output: str | None = None
-        env = {**os.environ, "CONTACT_NOW": NOW, "CONTACT_DB": str(self.db)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "contact", "serve", "--port", str(self.port)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.stop()}")
-            try:
-                with urllib.request.urlopen(self.base + "/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        raise RuntimeError("server did not become ready")
-
-    def post(self, path: str, payload: object) -> tuple[int, dict]:  # type: ignore[type-arg]
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        req = urllib.request.Request(self.base + path, data=data, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        if self.output is None:
-            assert self.proc.stdout is not None
-            self.output = self.proc.stdout.read().decode()
-            self.proc.stdout.close()
-        return self.output
+from tests.server import Server
 
 
 @pytest.fixture

@@ -11,22 +11,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import NOW
+from tests.server import Server, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,50 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BROWSER_DIR = ROOT / "tests" / "browser"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """``contact serve`` on a fixed port and database file (so that it can be restarted in place)."""
-
-    def __init__(self, workdir: Path, port: int, db: Path) -> None:
-        self.port, self.db = port, db
-        self.base = f"http://127.0.0.1:{port}"
-        self.log = (workdir / f"server-{time.monotonic_ns()}.log").open("wb")
-        env = {**os.environ, "CONTACT_NOW": NOW, "CONTACT_DB": str(db)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "contact", "serve", "--port", str(port)],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(self.base + "/readyz", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        raise RuntimeError("server did not become ready")
-
-    def kill(self) -> None:
-        """Crash it: SIGKILL, no clean shutdown."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=30)
-        self.log.close()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        self.log.close()
 
 
 @pytest.fixture
@@ -101,7 +51,7 @@ def servers(tmp_path: Path) -> Iterator[list[Server]]:
 
 def test_widget_in_a_real_browser(node: str, tmp_path: Path, servers: list[Server]) -> None:
     """Keyboard, IME, answers with sources, follow-ups, feedback, a server crash, handoff, axe, phone and desktop."""
-    port, db = _free_port(), tmp_path / "var" / "contact.sqlite3"
+    port, db = free_port(), tmp_path / "var" / "contact.sqlite3"
     servers.append(Server(tmp_path, port, db))
     ARTIFACTS.mkdir(exist_ok=True)
     stderr = (tmp_path / "node-stderr.log").open("wb")
