@@ -21,6 +21,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from intents.availability import asks_if_possible, availability_answer, kind_in, place_word_in
 from intents.compose import Answer, ContactPoint, compose, contact_point
 from intents.cues import Cues
 from intents.dates import resolve_dates
@@ -33,7 +34,7 @@ from intents.synonyms import Synonyms
 from intents.tokenize import Tokenizer, content_terms
 from knowledge.calendar_text import Lang, describe_day, format_opening
 from knowledge.loader import KnowledgeBase
-from knowledge.schema import WARDS
+from knowledge.schema import WARDS, Procedure
 
 ReplyKind = Literal["answer", "clarify", "fallback", "handoff", "smalltalk"]
 
@@ -158,6 +159,10 @@ class Engine:
                     names.append(reading)
                     owners.append(i)
         self._name_readings = names
+        self._procedure_names = [
+            (self.synonyms.rewrite(normalize(n)), p)
+            for p in kb.procedures.values() for n in (p.name, *p.aliases) if len(n) >= 2
+        ]
         self._name_owners = owners
 
     # -- understanding -------------------------------------------------------------------------
@@ -307,6 +312,13 @@ class Engine:
         if top is None or confidence < self.thresholds.answer:
             return reply("fallback", confidence, text=self._fallback_text(), follow_ups=("オペレーターと話したい",))
 
+        # "住民票は溝口の行政サービスコーナーで取れる？": a procedure at a kind of place.
+        possible = self._availability(u, candidates)
+        if possible is not None:
+            explain["route"] = "availability"
+            return reply("answer", max(confidence, 0.8), answer=possible, topic=possible.entry_id,
+                         follow_ups=self._follow_ups(possible.entry_id, u.foci))
+
         ward_question = self._ward_question(candidates, ward)
         if ward_question is not None:
             return reply("clarify", confidence, clarify=ward_question, topic=top.entry_id)
@@ -341,6 +353,31 @@ class Engine:
                     answer = replace(answer, text=f"{answer.text}\n{next_line}")
         return reply("answer", confidence, answer=answer, topic=top.entry_id,
                      follow_ups=self._follow_ups(top.entry_id, u.foci))
+
+    def _availability(self, u: Understanding, candidates: Sequence[Candidate]) -> Answer | None:
+        kind = kind_in(u.rewritten)
+        offices = [self.kb.offices[o] for o in u.entities.offices if self.kb.offices[o].kind != "区役所"]
+        if (kind is None and not offices) or not asks_if_possible(u.rewritten):
+            return None
+        procedure = self._named_procedure(u.rewritten)
+        if procedure is None:
+            return None
+        place_word = None if offices else (place_word_in(u.rewritten) or u.entities.ward_source)
+        if place_word and kind:  # "登戸の行政サービスコーナー" is the office 登戸行政サービスコーナー
+            named = [o for o in self.kb.offices.values()
+                     if o.kind == kind and any(place_word in n for n in (o.name, *o.aliases))]
+            if named:
+                offices, place_word = named[:1], None
+        return availability_answer(self.kb, procedure, kind, offices[0] if offices else None, place_word,
+                                   self.contact)
+
+    def _named_procedure(self, text: str) -> Procedure | None:
+        """The procedure whose name or alias occurs in the text, the longest such name winning."""
+        best: tuple[int, Procedure] | None = None
+        for name, procedure in self._procedure_names:
+            if name in text and (best is None or len(name) > best[0]):
+                best = (len(name), procedure)
+        return best[1] if best else None
 
     def _confidence(self, candidates: Sequence[Candidate]) -> float:
         if not candidates:

@@ -82,3 +82,26 @@ async def test_generic_saturday_question_gets_the_rule_and_next_opening(shipped)
     assert "第2・第4土曜日" in body["answer"]["text"]
     assert "11月28日(土) 8:30〜12:30" in body["answer"]["text"]
     assert "11月21日" not in body["answer"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id", "says"),
+    [
+        pytest.param("住民票は溝口の行政サービスコーナーで取れる？", "juminhyo",
+                     ["はい", "「溝口」", "確認できていません"], id="unknown-corner-named"),
+        pytest.param("登戸の行政サービスコーナーで住民票とれる？", "juminhyo", ["はい", "登戸行政サービスコーナー"],
+                     id="known-corner"),
+        pytest.param("印鑑登録は行政サービスコーナーでできる？", "inkan-toroku", ["いいえ", "区民課"],
+                     id="not-at-corner"),
+        pytest.param("出張所で転入届出せる？", "tennyu", ["いいえ", "区民課"], id="not-at-branch"),
+        pytest.param("住民票ってコンビニでもとれる？", "juminhyo", ["はい", "マイナンバーカード"],
+                     id="convenience-store"),
+    ],
+)
+async def test_can_i_do_it_there(shipped, text: str, entry_id: str, says: list[str]) -> None:
+    """"Can I do P at X?" is answered yes/no from the offices' and procedures' data, with where else."""
+    body = await (await shipped.post("/api/v1/ask", json={"text": text})).json()
+    assert body["kind"] == "answer"
+    assert body["answer"]["entry_id"] == entry_id
+    for phrase in says:
+        assert phrase in body["answer"]["text"], body["answer"]["text"]
