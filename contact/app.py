@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,8 +19,6 @@ from contact.keys import ASSISTANT, CLOCK, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
 from contact.middleware import json_errors, request_context
-
-_PHONE = re.compile(r"\d")
 
 
 async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -42,8 +39,8 @@ async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
         )
     app[KNOWLEDGE] = knowledge
     kb = knowledge.engine.kb
-    public_phones = {"".join(_PHONE.findall(p)) for o in kb.offices.values() for p in (o.phone, o.fax) if p}
-    public_phones |= {"".join(_PHONE.findall(w.phone)) for w in kb.windows.values() if w.phone}
+    public_phones = [p for o in kb.offices.values() for p in (o.phone, o.fax) if p]
+    public_phones += [w.phone for w in kb.windows.values() if w.phone]  # the masker normalises formats
     public_addresses = [f"〒{o.postal_code} {o.address}" if o.postal_code else o.address
                         for o in kb.offices.values() if o.address]
     masker = Masker(allow=public_phones, public_addresses=public_addresses)

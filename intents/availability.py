@@ -18,14 +18,22 @@ from knowledge.schema import Office, Procedure
 KIND_WORDS: Sequence[tuple[str, str]] = (
     ("行政サービスコーナー", "行政サービスコーナー"),
     ("サービスコーナー", "行政サービスコーナー"),
+    ("サンキューコール", "コンタクトセンター"),
+    ("コールセンター", "コンタクトセンター"),
     ("出張所", "出張所"),
     ("支所", "支所"),
     ("連絡所", "連絡所"),
     ("マイナンバーカードセンター", "マイナンバーカードセンター"),
+    ("粗大ごみ受付", "受付センター"),
     ("市役所", "市役所"),
+    ("区役所", "区役所"),
     ("コンビニ", "コンビニ"),
 )
-"""Words naming a kind of place, longest first. 区役所 is left out: most procedures are done there."""
+"""Words naming a kind of place (office kinds of the schema, and コンビニ), the more specific first."""
+
+NOT_ASKED_ABOUT = frozenset({"区役所", "コンタクトセンター", "受付センター"})
+"""Kinds that a "can I do P there?" question does not turn on: most procedures are done at the ward
+office, and the phone desks take no procedures."""
 
 CAN_CUES = ("取れる", "とれる", "出せる", "できる", "出来る", "もらえる", "貰える", "いける", "行ける", "可能",
             "やってる", "扱って", "受け付け", "申請でき", "手続きでき")
@@ -40,8 +48,9 @@ def place_word_in(text: str) -> str | None:
     return m.group(1) if m and m.group(1) not in ("行政", "区役所", "市役所") else None
 
 
-def kind_in(text: str) -> str | None:
-    return next((kind for word, kind in KIND_WORDS if word in text), None)
+def kind_in(text: str, exclude: frozenset[str] = frozenset()) -> str | None:
+    """The first kind of place the text names, skipping the kinds in ``exclude``."""
+    return next((kind for word, kind in KIND_WORDS if kind not in exclude and word in text), None)
 
 
 def asks_if_possible(text: str) -> bool:

@@ -21,10 +21,10 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from intents.availability import asks_if_possible, availability_answer, kind_in, place_word_in
+from intents.availability import NOT_ASKED_ABOUT, asks_if_possible, availability_answer, kind_in, place_word_in
 from intents.compose import Answer, ContactPoint, compose, contact_point
 from intents.cues import Cues
-from intents.dates import resolve_dates
+from intents.dates import DateMention, resolve_dates
 from intents.documents import Document, documents
 from intents.entities import Entities, Gazetteer
 from intents.index import BM25Index
@@ -142,7 +142,7 @@ class Engine:
         self.cues = cues or Cues.load()
         self.thresholds = thresholds
         self.contact = contact_point(kb)
-        self._cue_words = frozenset(self._terms(w)[0] for w in self.cues.cue_words() if self._terms(w))
+        self._cue_words = frozenset(terms[0] for terms in map(self._terms, self.cues.cue_words()) if terms)
         self.docs: list[Document] = list(documents(kb))
         fields = [{name: self._field_terms(texts) for name, texts in d.fields.items()} for d in self.docs]
         self.index = BM25Index(fields)
@@ -334,28 +334,32 @@ class Engine:
         entry = self.kb.get(top.entry_id)
         assert entry is not None
         answer = compose(self.kb, entry, u.foci, ward, self.contact)
-        day_mentions = [m for m in mentions if not m.is_range]
-        if top.kind == "procedure" and day_mentions and self.kb.calendar is not None:
-            # "12/12に転入届出せる？": add what the calendar says about that day at the ward office.
-            place = place_for(self.kb, "区役所", (), ward)
-            if place is not None:
-                day_text = describe_day(self.kb.calendar, place.profile, place.name, day_mentions[0].first,
-                                        ctx.now, _lang(ctx.lang))
-                answer = replace(answer, text=f"{day_text}\n{answer.text}")
-        elif (top.kind == "procedure" and "saturday" in u.foci and self.kb.calendar is not None
-              and getattr(entry, "saturday", None)):
-            # "土曜日に転入届出せる？": the rule says yes; give the next Saturday opening's date too.
-            place = place_for(self.kb, "区役所", (), ward)
-            if place is not None:
-                upcoming = self.kb.calendar.next_openings(place.profile, ctx.now, n=1, kind="saturday")
-                if upcoming:
-                    next_line = f"次の土曜開庁日は {format_opening(upcoming[0])} です。"
-                    answer = replace(answer, text=f"{answer.text}\n{next_line}")
+        if isinstance(entry, Procedure):
+            answer = self._with_calendar(answer, entry, u, mentions, ward, ctx)
         return reply("answer", confidence, answer=answer, topic=top.entry_id,
                      follow_ups=self._follow_ups(top.entry_id, u.foci))
 
+    def _with_calendar(self, answer: Answer, procedure: Procedure, u: Understanding,
+                       mentions: Sequence[DateMention], ward: str | None, ctx: Context) -> Answer:
+        """Add what the ward office's calendar says: about the day named ("12/12に転入届出せる？"),
+        or the next Saturday opening when Saturdays are asked about and the procedure is accepted then."""
+        cal = self.kb.calendar
+        place = place_for(self.kb, "区役所", (), ward) if cal is not None else None
+        if cal is None or place is None:
+            return answer
+        day_mentions = [m for m in mentions if not m.is_range]
+        if day_mentions:
+            day_text = describe_day(cal, place.profile, place.name, day_mentions[0].first, ctx.now, _lang(ctx.lang))
+            return replace(answer, text=f"{day_text}\n{answer.text}")
+        if "saturday" in u.foci and procedure.saturday:
+            upcoming = cal.next_openings(place.profile, ctx.now, n=1, kind="saturday")
+            if upcoming:
+                next_line = f"次の土曜開庁日は {format_opening(upcoming[0])} です。"
+                return replace(answer, text=f"{answer.text}\n{next_line}")
+        return answer
+
     def _availability(self, u: Understanding, candidates: Sequence[Candidate]) -> Answer | None:
-        kind = kind_in(u.rewritten)
+        kind = kind_in(u.rewritten, exclude=NOT_ASKED_ABOUT)
         offices = [self.kb.offices[o] for o in u.entities.offices if self.kb.offices[o].kind != "区役所"]
         if (kind is None and not offices) or not asks_if_possible(u.rewritten):
             return None
@@ -413,7 +417,7 @@ class Engine:
     def _follow_ups(self, entry_id: str, foci: Sequence[str]) -> tuple[str, ...]:
         entry = self.kb.get(entry_id)
         out: list[str] = []
-        if entry is not None and entry.__class__.__name__ == "Procedure":
+        if isinstance(entry, Procedure):
             for focus, question in (("bring", "必要な持ち物は？"), ("fee", "手数料は？"),
                                     ("saturday", "土曜日も手続きできる？")):
                 if focus not in foci:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from intents.availability import kind_in
 from intents.compose import Answer
 from intents.dates import DateMention
 from knowledge.calendar import Calendar
@@ -47,17 +48,8 @@ CALENDAR_VOCABULARY = frozenset(
 _TIME_CUES = ("開庁", "開いて", "あいて", "空いて", "やって", "休み", "閉ま", "何時", "営業", "年末", "年始", "祝日",
               "臨時", "土曜", "日曜", "土日", "週末", "開く", "開所", "受付時間", "いつ開")
 
-_KIND_WORDS: Sequence[tuple[str, str]] = (
-    ("行政サービスコーナー", "行政サービスコーナー"),
-    ("サービスコーナー", "行政サービスコーナー"),
-    ("サンキューコール", "コンタクトセンター"),
-    ("コールセンター", "コンタクトセンター"),
-    ("出張所", "出張所"),
-    ("支所", "支所"),
-    ("粗大ごみ受付", "受付センター"),
-    ("市役所", "市役所"),
-    ("区役所", "区役所"),
-)
+_NO_CALENDAR_KINDS = frozenset({"コンビニ", "連絡所", "マイナンバーカードセンター"})
+"""Kinds of place without opening-day rules of their own: their questions are about the ward office."""
 
 _WINDOWS = ("区民課", "保険年金課")
 
@@ -79,7 +71,7 @@ def place_for(kb: KnowledgeBase, text: str, office_ids: Iterable[str], ward: str
         office = kb.offices.get(office_id)
         if office and office.hours and office.hours.profile:
             return Place(office.hours.profile, office.name, office)
-    kind = next((k for word, k in _KIND_WORDS if word in text), "区役所")
+    kind = kind_in(text, exclude=_NO_CALENDAR_KINDS) or "区役所"
     if kind == "区役所" and ward:
         for office in kb.offices.values():
             if office.kind == "区役所" and office.ward == ward and office.hours and office.hours.profile:
