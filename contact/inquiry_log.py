@@ -69,7 +69,57 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["handoffs"].create_index(["session_id"])  # type: ignore[union-attr]
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    """Operator records and 広聴 analysis; phrasing proposals; accounts, API tokens, web sessions, audit."""
+    inquiries = db["inquiries"]
+    for name in ("source", "resolution", "forwarded_to", "note", "operator", "voice_type", "handoff_id"):
+        inquiries.add_column(name, str)  # type: ignore[union-attr]
+    for columns in (["channel"], ["ward"], ["category"], ["entry_id"], ["session_id"]):
+        inquiries.create_index(columns)  # type: ignore[union-attr]
+    # One rating per inquiry: the latest feedback row counts (a comment sent after a thumb adds a row).
+    db.execute(
+        "CREATE VIEW latest_feedback AS SELECT f.inquiry_id, f.helpful, f.comment, f.created_at FROM feedback f "
+        "WHERE f.id = (SELECT MAX(g.id) FROM feedback g WHERE g.inquiry_id = f.inquiry_id)"
+    )
+    db["phrasings"].create(  # type: ignore[union-attr]
+        {
+            "id": int, "entry_id": str, "text": str, "origin": str, "inquiry_id": str, "created_at": str,
+            "status": str, "decided_by": str, "decided_at": str,
+        },
+        pk="id",
+        not_null={"entry_id", "text", "origin", "created_at", "status"},
+    )
+    db["phrasings"].create_index(["entry_id", "text"], unique=True)  # type: ignore[union-attr]
+    db["phrasings"].create_index(["status"])  # type: ignore[union-attr]
+    db["users"].create(  # type: ignore[union-attr]
+        {"id": int, "name": str, "role": str, "password_hash": str, "disabled": int, "created_at": str},
+        pk="id",
+        not_null={"name", "role", "disabled", "created_at"},
+        defaults={"disabled": 0},
+    )
+    db["users"].create_index(["name"], unique=True)  # type: ignore[union-attr]
+    db["api_tokens"].create(  # type: ignore[union-attr]
+        {"id": str, "user_id": int, "salt": str, "hash": str, "label": str, "created_at": str,
+         "last_used_at": str, "revoked_at": str},
+        pk="id",
+        not_null={"id", "user_id", "salt", "hash", "created_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["web_sessions"].create(  # type: ignore[union-attr]
+        {"id": str, "user_id": int, "salt": str, "hash": str, "csrf": str, "created_at": str, "expires_at": str},
+        pk="id",
+        not_null={"id", "user_id", "salt", "hash", "csrf", "created_at", "expires_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["audit"].create(  # type: ignore[union-attr]
+        {"id": int, "at": str, "actor": str, "role": str, "action": str, "target": str, "detail": str, "ip": str},
+        pk="id",
+        not_null={"at", "action"},
+    )
+    db["audit"].create_index(["at"])  # type: ignore[union-attr]
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3)
 """Migration n (1-based) brings a database from version n-1 to n. Append, never edit."""
 
 

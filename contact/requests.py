@@ -13,7 +13,7 @@ from typing import Any, Literal, get_args
 from contact.errors import BadRequest
 from knowledge.schema import WARDS
 
-Channel = Literal["web", "phone", "fax", "mail", "visit", "operator"]
+Channel = Literal["web", "phone", "fax", "mail", "visit", "chat", "operator"]
 Lang = Literal["ja", "en"]
 CHANNELS: tuple[str, ...] = get_args(Channel)
 LANGS: tuple[str, ...] = get_args(Lang)
