@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from contact import chat, openings, views
+from contact import auth, chat, openings, views
 from contact.assistant import Assistant
 from contact.config import Settings
 from contact.errors import StartupError
@@ -73,4 +73,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(views.routes)
     chat.setup_chat(app)
     app.add_routes(openings.routes)
+    auth.setup_auth(app)
     return app

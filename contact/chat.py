@@ -40,14 +40,12 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
-import hashlib
 import json
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -57,13 +55,13 @@ from contact.config import TOKYO, Clock
 from contact.errors import ApiError, BadRequest, NotFound, Unavailable
 from contact.inquiry_log import InquiryLog, LogUnavailable
 from contact.keys import ASSISTANT, CHAT_HUB, CHAT_LIMITS, CLOCK, HANDOFFS, INQUIRY_LOG, KNOWLEDGE, SETTINGS
+from contact.pages import static_response
 from contact.requests import LANGS, parse_ask, parse_feedback
 from knowledge.schema import WARDS
 
 log = structlog.get_logger(__name__)
 
 routes = web.RouteTableDef()
-STATIC = Path(__file__).parent / "static"
 
 CENTER_NAME = "サンキューコールかわさき"
 CENTER_PHONE = "044-200-3939"
@@ -586,26 +584,10 @@ async def chat(request: web.Request) -> web.StreamResponse:
 # -- pages ------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8)
-def _static(name: str) -> tuple[bytes, str]:
-    data = (STATIC / name).read_bytes()
-    return data, '"' + hashlib.sha256(data).hexdigest()[:20] + '"'
-
-
-def _static_response(request: web.Request, name: str, content_type: str, cache: str) -> web.Response:
-    data, etag = _static(name)
-    headers = {"Cache-Control": cache, "ETag": etag, "X-Content-Type-Options": "nosniff"}
-    if etag in request.headers.get("If-None-Match", ""):
-        return web.Response(status=304, headers=headers)
-    response = web.Response(body=data, content_type=content_type, charset="utf-8", headers=headers)
-    response.enable_compression()  # gzip or deflate when the browser accepts it: widget.js is ~10 KB gzipped
-    return response
-
-
 @routes.get("/widget.js")
 async def widget_js(request: web.Request) -> web.Response:
     """The embeddable widget: cached for an hour by browsers and CDNs, then revalidated by ETag."""
-    response = _static_response(request, "widget.js", "text/javascript", "public, max-age=3600")
+    response = static_response(request, "widget.js", "text/javascript", "public, max-age=3600")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -613,7 +595,7 @@ async def widget_js(request: web.Request) -> web.Response:
 @routes.get("/")
 async def demo_page(request: web.Request) -> web.Response:
     """A mock city page with the widget embedded."""
-    response = _static_response(request, "index.html", "text/html", "no-cache")
+    response = static_response(request, "index.html", "text/html", "no-cache")
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")

@@ -171,6 +171,79 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    """Manage operator, staff and admin accounts in the service's database (secrets stored as salted hashes).
+
+    Examples:
+      contact users add sato --role operator          (asks for the password; or --password-stdin)
+      contact users add reportbot --role staff --no-password   (token-only account)
+      contact users token sato --label console-pc-3   (prints a new API token once)
+      contact users list | disable sato | enable sato | password sato | revoke TOKEN_ID
+    Every change is written to the audit log.
+    """
+    import getpass
+    import json
+
+    from contact import accounts
+    from contact.inquiry_log import connect, migrate
+    from contact.logs import configure
+
+    configure("warning", json=False, stream=sys.stderr)
+    settings = _settings(args)
+    db = connect(settings.db, settings.durability)
+    try:
+        migrate(db)
+        action = args.users_command
+
+        def read_password() -> str:
+            if args.password_stdin:
+                return sys.stdin.readline().rstrip("\n")
+            first = getpass.getpass(f"password for {args.name}: ")
+            if getpass.getpass("again: ") != first:
+                raise accounts.AccountError("the two passwords differ")
+            return first
+
+        result: str | None = None
+        if action == "list":
+            for row in accounts.list_users(db):
+                state = "disabled" if row["disabled"] else "active"
+                login = "login" if row["can_login"] else "token-only"
+                print(f"{row['name']:<24} {row['role']:<9} {state:<9} {login:<10} tokens={row['tokens']}"
+                      f"  created {row['created_at']}")
+            return 0
+        if action == "add":
+            password = None if args.no_password else read_password()
+            accounts.add_user(db, args.name, args.role, password)
+            result = f"added {args.name} ({args.role})"
+        elif action in ("disable", "enable"):
+            accounts.set_disabled(db, args.name, action == "disable")
+            result = f"{action}d {args.name}"
+        elif action == "password":
+            accounts.set_password(db, args.name, read_password())
+            result = f"password changed for {args.name}; their sessions were ended"
+        elif action == "token":
+            token = accounts.issue_token(db, args.name, args.label)
+            print(token)
+            result = f"token {token.split('.')[0]} issued for {args.name} (shown once above)"
+        elif action == "revoke":
+            if not accounts.revoke_token(db, args.token_id):
+                raise accounts.AccountError(f"no active token '{args.token_id}'")
+            result = f"revoked token {args.token_id}"
+        db["audit"].insert({  # type: ignore[union-attr]
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "actor": f"cli:{getpass.getuser()}", "role": "admin", "action": f"users.{action}",
+            "target": getattr(args, "name", None) or getattr(args, "token_id", None),
+            "detail": json.dumps({"role": getattr(args, "role", None)}) if action == "add" else None, "ip": None,
+        })
+        print(result, file=sys.stderr if action == "token" else sys.stdout)
+        return 0
+    except accounts.AccountError as exc:
+        print(f"contact: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.conn.close()
+
+
 def _load_or_report(directory: str) -> KnowledgeBase | None:
     """The knowledge base in ``directory``, or None after printing every problem to stderr."""
     from knowledge.errors import KnowledgeError
@@ -231,6 +304,29 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("top1", "top3", "mrr", "rejection"):
         ev.add_argument(f"--min-{name}", type=float, help=f"fail (exit 1) when {name} is below this")
     ev.set_defaults(func=cmd_eval)
+
+    users = sub.add_parser("users", help="manage operator/staff/admin accounts and API tokens",
+                           description=cmd_users.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    for name, help_text in (("add", "add a user"), ("list", "list users"), ("disable", "disable a user"),
+                            ("enable", "enable a user"), ("password", "set a user's password"),
+                            ("token", "issue an API token"), ("revoke", "revoke an API token")):
+        command = users_sub.add_parser(name, help=help_text)
+        _add_setting_options(command, ["db"])
+        if name == "revoke":
+            command.add_argument("token_id", help="the part of the token before the dot")
+        elif name != "list":
+            command.add_argument("name", help="user name")
+        if name == "add":
+            from contact.accounts import ROLES
+
+            command.add_argument("--role", required=True, choices=ROLES)
+            command.add_argument("--no-password", action="store_true", help="token-only account (no web sign-in)")
+        if name in ("add", "password"):
+            command.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+        if name == "token":
+            command.add_argument("--label", help="what the token is for (e.g. the machine)")
+        command.set_defaults(func=cmd_users)
     return parser
 
 

@@ -45,6 +45,7 @@ class Settings:
     admin_token: str | None = _setting(
         None, "Bearer token for admin endpoints (knowledge reload); unset: admin endpoints answer loopback only."
     )
+    session_hours: float = _setting(8.0, "Hours a sign-in to the operator and staff pages lasts.")
 
     def __post_init__(self) -> None:
         if not (0 <= self.port <= 65535):
@@ -55,6 +56,8 @@ class Settings:
             raise ConfigError("log_level must be debug, info, warning or error")
         if self.max_body_bytes < 1024 or self.max_text_chars < 1:
             raise ConfigError("max_body_bytes must be >= 1024 and max_text_chars >= 1")
+        if not (0 < self.session_hours <= 24 * 30):
+            raise ConfigError("session_hours must be in (0, 720]")
         if self.now is not None:
             self.fixed_now()  # validates
 

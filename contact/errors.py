@@ -4,7 +4,8 @@ Hierarchy::
 
     ApiError                  status + machine code + human message
     ├── BadRequest            400 bad_request / invalid_json / invalid_field
-    ├── Forbidden             403 forbidden
+    ├── Unauthorized          401 unauthorized (no or bad credentials; WWW-Authenticate is sent)
+    ├── Forbidden             403 forbidden / csrf_failed
     ├── NotFound              404 not_found
     ├── PayloadTooLarge       413 payload_too_large
     └── Unavailable           503 unavailable
@@ -14,14 +15,19 @@ Hierarchy::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 
 class ApiError(Exception):
     status = 500
     code = "internal_error"
+    default_headers: Mapping[str, str] = MappingProxyType({})
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers = dict(self.default_headers if headers is None else headers)
         if code:
             self.code = code
 
@@ -32,6 +38,12 @@ class ApiError(Exception):
 class BadRequest(ApiError):
     status = 400
     code = "bad_request"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+    default_headers = MappingProxyType({"WWW-Authenticate": 'Bearer realm="contact"'})
 
 
 class Forbidden(ApiError):

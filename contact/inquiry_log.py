@@ -218,6 +218,10 @@ class InquiryLog:
     async def add_feedback(self, row: dict[str, Any]) -> None:
         await self._submit("feedback", row)
 
+    async def add_audit(self, row: dict[str, Any]) -> None:
+        """Append one audit row (who did what); return once it is committed."""
+        await self._submit("audit", row)
+
     def _run(self) -> None:
         assert self._writer is not None
         db = self._writer
@@ -269,7 +273,11 @@ class InquiryLog:
     # -- reading --------------------------------------------------------------------------------
 
     async def read(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
-        """Run ``fn(db)`` on a fresh read connection in the executor."""
+        """Run ``fn(db)`` on a fresh connection in the executor.
+
+        Mostly reads; small autocommitted writes that are not inquiries (accounts, sessions, handoff
+        status) also run here, off the writer thread's queue.
+        """
 
         def work() -> Any:
             db = connect(self.path, self.durability)

@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from contact.accounts import Principal
+from contact.auth import COOKIE, audit, require
 from contact.errors import BadRequest, Forbidden, NotFound, Unavailable
 from contact.inquiry_log import LogUnavailable
 from contact.keys import ASSISTANT, INQUIRY_LOG, KNOWLEDGE, SETTINGS
@@ -83,22 +85,27 @@ async def entry(request: web.Request) -> web.Response:
     return web.json_response(entry_json(found))
 
 
-def require_admin(request: web.Request) -> None:
-    """Admin endpoints: the configured bearer token, or (no token configured) a loopback client."""
+async def require_admin(request: web.Request) -> Principal | None:
+    """Admin endpoints: a signed-in admin or an admin's API token; also the configured
+    ``CONTACT_ADMIN_TOKEN``, or (none configured) a loopback client, for deployment scripts."""
     token = request.app[SETTINGS].admin_token
-    if token:
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            raise Forbidden("admin token required")
-    elif request.remote not in ("127.0.0.1", "::1"):
-        raise Forbidden("admin endpoints answer loopback clients only unless CONTACT_ADMIN_TOKEN is set")
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return None
+    if not token and not given and request.remote in ("127.0.0.1", "::1") and COOKIE not in request.cookies:
+        return None
+    if not given and COOKIE not in request.cookies:
+        raise Forbidden("admin endpoints need an admin's sign-in or API token"
+                        + ("" if token else ", or a loopback client"))
+    return await require(request, "admin")
 
 
 @routes.post("/api/v1/admin/reload")
 async def reload_knowledge(request: web.Request) -> web.Response:
     """Reload the knowledge base; a base with problems is refused and the old one keeps serving."""
-    require_admin(request)
+    principal = await require_admin(request)
     result = await request.app[KNOWLEDGE].reload()
+    await audit(request, principal, "knowledge.reload", ok=result.ok, entries=result.entries)
     body = {"ok": result.ok, "entries": result.entries, "seconds": round(result.seconds, 3),
             "problems": list(result.problems[:100])}
     return web.json_response(body, status=200 if result.ok else 422)

@@ -31,3 +31,25 @@ async def client(aiohttp_client, settings):  # type: ignore[no-untyped-def]
     from contact.app import create_app
 
     return await aiohttp_client(create_app(settings))
+
+
+PASSWORD = "correct horse battery"
+"""The password of accounts made by the ``add_user`` fixture."""
+
+
+@pytest.fixture
+def add_user(settings: Settings):  # type: ignore[no-untyped-def]
+    """``add_user(name, role) -> API token``: an account (password :data:`PASSWORD`) in the test database."""
+    from contact import accounts
+    from contact.inquiry_log import connect, migrate
+
+    def make(name: str, role: str, password: str | None = PASSWORD) -> str:
+        db = connect(settings.db)
+        try:
+            migrate(db)
+            accounts.add_user(db, name, role, password)
+            return accounts.issue_token(db, name, "test")
+        finally:
+            db.conn.close()
+
+    return make
