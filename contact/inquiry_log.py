@@ -119,7 +119,18 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["audit"].create_index(["at"])  # type: ignore[union-attr]
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3)
+def _v4(db: sqlite_utils.Database) -> None:
+    """Messages of handed-off chats between a citizen and an operator (text masked)."""
+    db["chat_messages"].create(  # type: ignore[union-attr]
+        {"id": int, "handoff_id": str, "session_id": str, "at": str, "sender": str, "operator": str, "text": str},
+        pk="id",
+        not_null={"session_id", "at", "sender", "text"},
+    )
+    db["chat_messages"].create_index(["session_id", "id"])  # type: ignore[union-attr]
+    db["chat_messages"].create_index(["handoff_id"])  # type: ignore[union-attr]
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4)
 """Migration n (1-based) brings a database from version n-1 to n. Append, never edit."""
 
 
