@@ -10,21 +10,27 @@ from pathlib import Path
 
 from aiohttp import web
 
-from contact import auth, chat, openings, views
+from contact import auth, chat, openapi, openings, operator, staff, views
 from contact.assistant import Assistant
 from contact.config import Settings
 from contact.errors import StartupError
-from contact.inquiry_log import InquiryLog
+from contact.inquiry_log import DATABASE_ERRORS, InquiryLog, describe_error
 from contact.keys import ASSISTANT, CLOCK, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
+from contact.metrics import METRICS, setup_metrics
 from contact.middleware import json_errors, request_context
+from contact.ratelimit import citizen_limits, setup_limits
+from contact.security import cors, read_body, setup_security
 
 
 async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     inquiry_log = InquiryLog(settings.db, durability=settings.durability)
-    inquiry_log.open()
+    try:
+        inquiry_log.open()
+    except (*DATABASE_ERRORS, OSError) as exc:  # read-only file or directory, full disk, not a database …
+        raise StartupError(f"the inquiry log cannot be opened for writing: {describe_error(exc)}") from exc
     app[INQUIRY_LOG] = inquiry_log
     yield
     await inquiry_log.close()  # commits everything already accepted
@@ -45,6 +51,8 @@ async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
                         for o in kb.offices.values() if o.address]
     masker = Masker(allow=public_phones, public_addresses=public_addresses)
     app[ASSISTANT] = Assistant(knowledge, app[INQUIRY_LOG], app[CLOCK], masker)
+    replies = app[METRICS].replies
+    app[ASSISTANT].on_reply = lambda kind: replies.labels(kind).inc()
     loop = asyncio.get_running_loop()
     reloads: set[asyncio.Task[object]] = set()
 
@@ -63,15 +71,22 @@ async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[request_context, json_errors],
+        # outermost first: limits and CORS answer before the handler; read_body's 408/413 become JSON
+        middlewares=[request_context, cors, citizen_limits, json_errors, read_body],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[CLOCK] = settings.clock()
+    setup_limits(app)
+    setup_security(app)
     app.cleanup_ctx.append(_inquiry_log_ctx)
     app.cleanup_ctx.append(_knowledge_ctx)
     app.add_routes(views.routes)
     chat.setup_chat(app)
+    operator.setup_operator(app)  # after the chat: the desk works on its queue and hub
     app.add_routes(openings.routes)
+    app.add_routes(openapi.routes)
+    staff.setup_staff(app)
     auth.setup_auth(app)
+    setup_metrics(app)
     return app

@@ -33,6 +33,7 @@ from contact.accounts import Principal
 from contact.errors import ApiError, BadRequest, Forbidden, Unauthorized
 from contact.keys import ASSISTANT, CLOCK, INQUIRY_LOG, SETTINGS
 from contact.pages import asset_route
+from contact.ratelimit import client_ip
 
 COOKIE = "contact_session"
 CACHE_SECONDS = 10.0
@@ -77,7 +78,8 @@ _failures_key = web.AppKey("login_failures", dict)
 
 
 def _client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address (X-Forwarded-For only through the configured number of trusted proxies)."""
+    return client_ip(request, request.app[SETTINGS].trust_proxy)
 
 
 async def authenticate(request: web.Request) -> Principal | None:
@@ -233,6 +235,8 @@ async def audit_log(request: web.Request) -> web.Response:
         before = int(request.query["before"]) if "before" in request.query else None
     except ValueError as exc:
         raise BadRequest("limit and before must be integers", "invalid_field") from exc
+    if before is not None and not (0 < before < 2**63):
+        raise BadRequest("before must be an audit id (1 … 2^63-1)", "invalid_field")
 
     def select(db: Any) -> list[dict[str, Any]]:
         where, params = ("WHERE id < ?", [before]) if before is not None else ("", [])

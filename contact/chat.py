@@ -7,8 +7,9 @@ One ``<script src=".../widget.js">`` tag on a city page adds the chat (``contact
 Protocol (one JSON object per text frame; ``id`` is an optional client string echoed as ``reply_to``)::
 
     client → server                                         server → client
-    {"type": "hello", "session_id"?, "ward"?, "lang"?}      {"type": "welcome", "session_id", "ward", "contact",
-                                                              "handoff": {...} | null, "max_text_chars"}
+    {"type": "hello", "session_id"?, "ward"?, "lang"?,      {"type": "welcome", "session_id", "ward", "contact",
+     "last_message_id"?}                                      "handoff": {...} | null, "max_text_chars"}, then the
+                                                             operator's messages after last_message_id (if any)
     {"type": "ask", "text", "session_id"?, "ward"?,         {"type": "answer", ...the POST /api/v1/ask body...}
      "lang"?, "id"?}                                          and, when its kind is "handoff", a "handoff" frame
     {"type": "handoff", "reason"?, "id"?}                   {"type": "handoff", "status": "queued" |
@@ -19,6 +20,10 @@ Protocol (one JSON object per text frame; ``id`` is an optional client string ec
     {"type": "feedback", "inquiry_id", "helpful",           {"type": "feedback", "ok": true, "inquiry_id"}
      "comment"?, "id"?}
     {"type": "ping"}                                        {"type": "pong"}
+    {"type": "ask", "text", "id"?} while an operator has    {"type": "received", "handoff_id", "message_id",
+     the chat: it goes to the operator, not the bot           "reply_to"?}
+                                                            {"type": "operator_message", "id", "handoff_id",
+                                                              "text", "at"} (pushed: the operator's reply)
     anything invalid, too large or too fast                 {"type": "error", "error": {"code", "message"},
                                                               "reply_to"?, "retry_after"?}
 
@@ -31,7 +36,9 @@ continues the conversation, and ``hello`` restores the ward the widget remembers
 
 Handoff: inside the contact center's hours (サンキューコールかわさき, every day 8:00–21:00 Asia/Tokyo, by
 the app's clock) the chat joins :class:`HandoffQueue`, persisted in the ``handoffs`` table; outside
-them the citizen gets the phone number and the hours instead.
+them the citizen gets the phone number and the hours instead. An operator takes the chat from the queue
+in the console (:mod:`contact.operator`, :class:`contact.desk.OperatorDesk`); the citizen is told by a
+``handoff`` frame (claimed, later closed) and talks to the operator in the same chat.
 """
 
 from __future__ import annotations
@@ -54,7 +61,17 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from contact.config import TOKYO, Clock
 from contact.errors import ApiError, BadRequest, NotFound, Unavailable
 from contact.inquiry_log import InquiryLog, LogUnavailable
-from contact.keys import ASSISTANT, CHAT_HUB, CHAT_LIMITS, CLOCK, HANDOFFS, INQUIRY_LOG, KNOWLEDGE, SETTINGS
+from contact.keys import (
+    ASSISTANT,
+    CHAT_HUB,
+    CHAT_LIMITS,
+    CLOCK,
+    HANDOFFS,
+    INQUIRY_LOG,
+    KNOWLEDGE,
+    OPERATOR_DESK,
+    SETTINGS,
+)
 from contact.pages import static_response
 from contact.requests import LANGS, parse_ask, parse_feedback
 from knowledge.schema import WARDS
@@ -100,6 +117,28 @@ class ChatLimits:
     """Sustained messages per second (token bucket refill rate)."""
     max_violations: int = 30
     """Rate-limited messages tolerated before the connection is closed (1008)."""
+    send_timeout: float = 10.0
+    """Seconds a frame may wait for a client that does not read; then the connection is dropped."""
+    idle_timeout: float = 1800.0
+    """Seconds without a message from the client (heartbeat pongs do not count) before it is closed."""
+    heartbeat: float = 30.0
+    """Seconds between WebSocket pings; a client that does not answer one in half that time is disconnected."""
+
+
+async def send_frame(ws: web.WebSocketResponse, frame: dict[str, Any], wait: float) -> None:
+    """Send one JSON frame; a client that does not take it within ``wait`` seconds is disconnected.
+
+    Raises :class:`ConnectionResetError` then (as when the client has gone), so callers treat both alike.
+    """
+    try:
+        async with asyncio.timeout(wait):
+            await ws.send_json(frame, dumps=_dumps)
+    except TimeoutError:
+        log.info("chat.send_timeout")
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1.0):
+                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"not reading", drain=False)
+        raise ConnectionResetError("the chat client does not read its messages") from None
 
 
 class TokenBucket:
@@ -176,9 +215,16 @@ class HandoffQueue:
         return self.clock.now().isoformat(timespec="seconds")
 
     async def load(self) -> int:
-        """Restore the waiting chats from the table after a restart; expire those older than ``max_age``."""
+        """Restore the waiting chats from the table after a restart; expire those older than ``max_age``.
+
+        Chats an operator had claimed are restored too (the operator goes on with them after a restart).
+        """
         if self.store is None:
             return 0
+        for row in await self.store.handoffs(status="claimed"):
+            known: dict[str, Any] = {k: row.get(k) for k in Handoff.__dataclass_fields__}
+            claimed = Handoff(**known)
+            self._by_id[claimed.id] = claimed
         rows = await self.store.handoffs(status="waiting")
         cutoff = self.clock.now() - self.max_age
         for row in rows:
@@ -195,6 +241,10 @@ class HandoffQueue:
     def list(self) -> Sequence[Handoff]:
         """The waiting chats, oldest first."""
         return tuple(self._waiting.values())
+
+    def claimed(self) -> Sequence[Handoff]:
+        """The chats operators have taken and not closed yet, oldest first."""
+        return tuple(sorted((h for h in self._by_id.values() if h.status == "claimed"), key=lambda h: h.created_at))
 
     def get(self, handoff_id: str) -> Handoff | None:
         return self._by_id.get(handoff_id)
@@ -304,7 +354,8 @@ class HandoffQueue:
 class ChatHub:
     """The open chat sockets by session, so that queue changes (and later operators) reach the citizen."""
 
-    def __init__(self) -> None:
+    def __init__(self, send_timeout: float = 10.0) -> None:
+        self.send_timeout = send_timeout
         self.sessions: dict[str, set[web.WebSocketResponse]] = {}
         self.sockets: set[web.WebSocketResponse] = set()
         """Every open chat socket, with or without a session yet (closed on shutdown)."""
@@ -330,7 +381,7 @@ class ChatHub:
             if ws.closed:
                 continue
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.send_json(frame, dumps=_dumps)
+                await send_frame(ws, frame, self.send_timeout)
                 sent += 1
         return sent
 
@@ -394,7 +445,7 @@ class ChatConnection:
         self.bucket = TokenBucket(self.limits.burst, self.limits.per_second)
 
     async def send(self, frame: dict[str, Any]) -> None:
-        await self.ws.send_json(frame, dumps=_dumps)
+        await send_frame(self.ws, frame, self.limits.send_timeout)
 
     async def error(self, code: str, message: str, reply_to: str | None = None, **extra: Any) -> None:
         frame: dict[str, Any] = {"type": "error", "error": {"code": code, "message": message}, **extra}
@@ -426,7 +477,7 @@ class ChatConnection:
             return
         try:
             message = json.loads(data)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # ValueError: also integers past Python's 4300-digit limit
             await self.error("invalid_json", "the message is not valid JSON")
             return
         if not isinstance(message, dict):
@@ -479,6 +530,12 @@ class ChatConnection:
         if reply_to is not None:
             frame["reply_to"] = reply_to
         await self.send(frame)
+        last_seen = message.get("last_message_id")
+        if last_seen is not None and (not isinstance(last_seen, int) or isinstance(last_seen, bool) or last_seen < 0):
+            raise BadRequest("'last_message_id' must be an integer >= 0", "invalid_field")
+        if last_seen is not None and ticket is not None and OPERATOR_DESK in self.app:
+            for missed in await self.app[OPERATOR_DESK].replay(self.session_id, last_seen):
+                await self.send(missed)  # operator messages sent while this widget was away
 
     async def on_ask(self, message: dict[str, Any], reply_to: str | None) -> None:
         body = {k: v for k, v in message.items() if k not in ("type", "id", "debug", "channel")}
@@ -486,6 +543,15 @@ class ChatConnection:
         if body.get("session_id") is None:
             body.pop("session_id")
         request = parse_ask(body, self.app[SETTINGS].max_text_chars)
+        ticket = self.app[HANDOFFS].for_session(request.session_id) if request.session_id else None
+        if ticket is not None and ticket.status == "claimed" and OPERATOR_DESK in self.app:
+            self.bind(ticket.session_id)  # an operator has the chat: the message is for them, not the bot
+            sent = await self.app[OPERATOR_DESK].from_citizen(ticket, request.text)
+            ack: dict[str, Any] = {"type": "received", "handoff_id": ticket.id, "message_id": sent["id"]}
+            if reply_to is not None:
+                ack["reply_to"] = reply_to
+            await self.send(ack)
+            return
         if not self.app[KNOWLEDGE].ready:
             raise Unavailable("the knowledge base is not loaded yet; please try again shortly")
         self.lang = request.lang
@@ -556,7 +622,7 @@ _HANDLERS: dict[str, Callable[[ChatConnection, dict[str, Any], str | None], Any]
 async def chat(request: web.Request) -> web.StreamResponse:
     """The widget's chat over WebSocket (see the module docstring for the protocol)."""
     limits = request.app[CHAT_LIMITS]
-    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=limits.hard_max_bytes)
+    ws = web.WebSocketResponse(heartbeat=limits.heartbeat, max_msg_size=limits.hard_max_bytes)
     if not ws.can_prepare(request).ok:
         raise BadRequest("this endpoint speaks WebSocket only (GET with Upgrade: websocket)", "websocket_required")
     await ws.prepare(request)
@@ -564,16 +630,23 @@ async def chat(request: web.Request) -> web.StreamResponse:
     hub = request.app[CHAT_HUB]
     hub.sockets.add(ws)
     log.info("chat.open")
+    loop = asyncio.get_running_loop()
     try:
-        async for msg in ws:
-            if msg.type == WSMsgType.TEXT:
-                await conn.receive_text(msg.data)
-            elif msg.type == WSMsgType.BINARY:
-                await conn.error("invalid_message", "send JSON in text frames, not binary frames")
-            elif msg.type == WSMsgType.ERROR:
-                break
+        async with asyncio.timeout(limits.idle_timeout) as idle:
+            async for msg in ws:
+                idle.reschedule(loop.time() + limits.idle_timeout)
+                if msg.type == WSMsgType.TEXT:
+                    await conn.receive_text(msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    await conn.error("invalid_message", "send JSON in text frames, not binary frames")
+                elif msg.type == WSMsgType.ERROR:
+                    break
     except ConnectionError:
         pass  # the citizen went away while we were answering; the inquiry is logged all the same
+    except TimeoutError:  # idle: the widget reconnects when the citizen comes back
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5.0):
+                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"idle")
     finally:
         hub.sockets.discard(ws)
         hub.discard(conn.session_id, ws)
@@ -595,12 +668,7 @@ async def widget_js(request: web.Request) -> web.Response:
 @routes.get("/")
 async def demo_page(request: web.Request) -> web.Response:
     """A mock city page with the widget embedded."""
-    response = static_response(request, "index.html", "text/html", "no-cache")
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    return response
+    return static_response(request, "index.html", "text/html", "no-cache")  # CSP etc.: contact.security
 
 
 # -- wiring -----------------------------------------------------------------------------------------
@@ -632,8 +700,10 @@ async def _close_sockets(app: web.Application) -> None:
 
 def setup_chat(app: web.Application) -> None:
     """Register the chat routes, the handoff queue and the chat hub on the app."""
-    app[CHAT_LIMITS] = ChatLimits(hard_max_bytes=max(app[SETTINGS].max_body_bytes, 32 * 1024))
-    app[CHAT_HUB] = ChatHub()
+    settings = app[SETTINGS]
+    app[CHAT_LIMITS] = ChatLimits(hard_max_bytes=max(settings.max_body_bytes, 32 * 1024),
+                                  send_timeout=settings.chat_send_timeout, idle_timeout=settings.chat_idle_timeout)
+    app[CHAT_HUB] = ChatHub(send_timeout=settings.chat_send_timeout)
     app.cleanup_ctx.append(_chat_ctx)
     app.on_shutdown.append(_close_sockets)
     app.add_routes(routes)

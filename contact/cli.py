@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from contact.config import ConfigError, Settings, settings_table
@@ -33,20 +35,39 @@ def _add_setting_options(parser: argparse.ArgumentParser, names: Sequence[str]) 
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the HTTP service until SIGINT/SIGTERM; inquiries already accepted are committed before exit."""
-    from aiohttp import web
+    """Run the HTTP service until SIGINT/SIGTERM; inquiries already accepted are committed before exit.
 
-    from contact.app import create_app
-    from contact.errors import StartupError
+    With --workers N (N > 1) a parent process runs N server processes on the same port (contact.workers).
+    """
     from contact.logs import configure
 
     settings = _settings(args)
     configure(settings.log_level)
+    if settings.workers > 1:
+        from contact.workers import serve_workers
+
+        return serve_workers(settings)
+    return run_server(settings)
+
+
+def run_server(settings: Settings, *, reuse_port: bool | None = None,
+               setup: Callable[[Any], None] | None = None) -> int:
+    """One server process until SIGINT/SIGTERM: ``contact serve``, or one worker of ``--workers N``
+    (``reuse_port`` shares the port; ``setup(app)`` adds the worker's hooks)."""
+    from aiohttp import web
+
+    from contact.app import create_app
+    from contact.errors import StartupError
+
     app = create_app(settings)
+    if setup is not None:
+        setup(app)
     try:
         web.run_app(
             app, host=settings.host, port=settings.port, shutdown_timeout=settings.shutdown_timeout,
             access_log=None, print=lambda msg: print(msg, flush=True), handle_signals=True,
+            keepalive_timeout=settings.keepalive_timeout,  # also bounds slow request headers
+            backlog=1024, reuse_port=reuse_port,
         )
     except StartupError as exc:
         print(f"contact: {exc}", file=sys.stderr)
@@ -188,7 +209,7 @@ def cmd_users(args: argparse.Namespace) -> int:
     from contact.inquiry_log import connect, migrate
     from contact.logs import configure
 
-    configure("warning", json=False, stream=sys.stderr)
+    configure("warning", json=False, stderr=True)
     settings = _settings(args)
     db = connect(settings.db, settings.durability)
     try:
@@ -242,6 +263,144 @@ def cmd_users(args: argparse.Namespace) -> int:
         return 1
     finally:
         db.conn.close()
+
+
+def _open_log(settings: Settings) -> Any:
+    """The inquiry log's database, created and migrated (for commands that work on it directly)."""
+    from contact.inquiry_log import connect, migrate
+    from contact.logs import configure
+
+    configure("warning", json=False, stderr=True)
+    db = connect(settings.db, settings.durability)
+    migrate(db)
+    return db
+
+
+def cmd_db_purge(args: argparse.Namespace) -> int:
+    """Delete inquiries older than the retention (and their feedback, handed-off chats, unaccepted phrasings).
+
+    The cutoff is --before DATE (the day itself is kept), else today minus --retention-days
+    (CONTACT_RETENTION_DAYS); with neither, or a retention of 0, nothing is deleted.
+    Examples: contact db purge --retention-days 1095     contact db purge --before 2024-04-01 --dry-run
+    """
+    from contact.maintenance import purge, purge_counts, retention_cutoff
+
+    settings = _settings(args)
+    try:
+        cutoff = (dt.date.fromisoformat(args.before) if args.before
+                  else retention_cutoff(settings.clock().now().date(), settings.retention_days))
+    except ValueError:
+        print("contact: --before must be a date YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if cutoff is None:
+        print("retention_days is 0 (keep forever) and no --before given: nothing purged")
+        return 0
+    db = _open_log(settings)
+    try:
+        counts = purge_counts(db, cutoff) if args.dry_run else purge(db, cutoff)
+    finally:
+        db.conn.close()
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} everything recorded before {cutoff}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    """Copy the SQLite inquiry log to PATH with SQLite's online backup API; safe while the service runs.
+
+    Example: contact db backup /backup/contact-$(date +%F).sqlite3
+    """
+    from contact.maintenance import BackupError, backup
+
+    settings = _settings(args)
+    try:
+        result = backup(settings.db, args.path, overwrite=args.force)
+    except (BackupError, OSError, sqlite3.Error) as exc:
+        print(f"contact: backup failed: {exc}", file=sys.stderr)
+        return 1
+    rows = ", ".join(f"{k}={v}" for k, v in result["rows"].items())
+    print(f"backed up {settings.db} to {result['path']} ({result['bytes']:,} bytes, "
+          f"schema v{result['schema_version']}, {rows}); integrity ok")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the monthly report (one self-contained HTML page) of the inquiry log.
+
+    Examples: contact report --month 2026-10 --out report-2026-10.html
+              contact report --month 2026-10 --ward 中原区 > nakahara.html
+    """
+    from contact.analysis.filters import FilterError, parse_filters
+    from contact.analysis.gaps import add_nearest, engine_nearest
+    from contact.analysis.report import collect, render
+    from contact.analysis.words import WordExtractor
+    from contact.logs import configure
+    from intents.engine import Engine
+
+    configure("warning", json=False, stderr=True)
+    settings = _settings(args)
+    pairs = [(name, value) for name in ("ward", "channel", "category") for value in getattr(args, name) or ()]
+    try:
+        filters = parse_filters(pairs)
+    except FilterError as exc:
+        print(f"contact: {exc.message}", file=sys.stderr)
+        return 2
+    kb = _load_or_report(settings.kb)
+    if kb is None:
+        return 2
+    engine = Engine(kb)
+    now = settings.clock().now()
+    db = _open_log(settings)
+    try:
+        data = collect(db, args.month, WordExtractor(getattr(engine.tokenizer, "user_dictionaries", ())),
+                       now.date(), filters, now=now)
+    except FilterError as exc:
+        print(f"contact: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        db.conn.close()
+    add_nearest(data.gaps["clusters"], engine_nearest(engine))
+    html = render(data)
+    if args.out:
+        Path(args.out).write_text(html, encoding="utf-8")
+        print(f"wrote the {args.month} report ({data.rates['total']} inquiries) to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(html)
+    return 0
+
+
+def cmd_kb_learned(args: argparse.Namespace) -> int:
+    """Write the phrasings editors accepted (staff API / staff page) to KB_DIR/learned_phrasings.yaml.
+
+    The loader merges them into the entries (FAQ alternatives, sample questions) on the next load or
+    reload (kill -HUP, POST /api/v1/admin/reload). Example: contact kb learned --into knowledge/data
+    """
+    from contact.analysis.phrasings import accepted, write_learned
+    from knowledge.errors import KnowledgeError
+    from knowledge.loader import load
+
+    settings = _settings(args)
+    try:
+        kb = load(args.into, learned=False)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    known = {*kb.offices, *kb.procedures, *kb.faqs, *kb.life_events}  # windows take no phrasings
+    db = _open_log(settings)
+    try:
+        phrasings = accepted(db)
+    finally:
+        db.conn.close()
+    path, written, skipped = write_learned(phrasings, args.into, known)
+    for entry_id in skipped:
+        print(f"skipped phrasings of '{entry_id}': no such entry (or a window) in {args.into}", file=sys.stderr)
+    try:
+        load(args.into)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"wrote {written} accepted phrasings of {len(phrasings) - len(skipped)} entries to {path}")
+    return 0
 
 
 def _load_or_report(directory: str) -> KnowledgeBase | None:
@@ -327,6 +486,35 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "token":
             command.add_argument("--label", help="what the token is for (e.g. the machine)")
         command.set_defaults(func=cmd_users)
+    learned = kb_sub.add_parser("learned", help="write accepted phrasings into a knowledge directory",
+                                description=cmd_kb_learned.__doc__)
+    learned.add_argument("--into", required=True, help="knowledge directory (learned_phrasings.yaml is written there)")
+    _add_setting_options(learned, ["db"])
+    learned.set_defaults(func=cmd_kb_learned)
+
+    db_parser = sub.add_parser("db", help="inquiry-log maintenance: purge by retention, online backup")
+    db_sub = db_parser.add_subparsers(dest="db_command", required=True)
+    purge = db_sub.add_parser("purge", help="delete inquiries older than the retention",
+                              description=cmd_db_purge.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    purge.add_argument("--before", help="delete what was recorded before this date (YYYY-MM-DD)")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    _add_setting_options(purge, ["db", "retention_days", "now"])
+    purge.set_defaults(func=cmd_db_purge)
+    bak = db_sub.add_parser("backup", help="copy the SQLite log while the service runs",
+                            description=cmd_db_backup.__doc__)
+    bak.add_argument("path", help="the backup file to write")
+    bak.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    _add_setting_options(bak, ["db"])
+    bak.set_defaults(func=cmd_db_backup)
+
+    rep = sub.add_parser("report", help="the monthly report of the inquiry log (HTML)", description=cmd_report.__doc__,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    rep.add_argument("--month", required=True, help="YYYY-MM")
+    rep.add_argument("--out", help="file to write (default: stdout)")
+    for name in ("ward", "channel", "category"):
+        rep.add_argument(f"--{name}", action="append", help=f"only inquiries of this {name} (repeatable)")
+    _add_setting_options(rep, ["db", "kb", "now"])
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

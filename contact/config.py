@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from knowledge.loader import SHIPPED_DIR
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+_ORIGIN = re.compile(r"^https?://[a-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?$")
 
 
 class ConfigError(ValueError):
@@ -42,14 +44,42 @@ class Settings:
         "full", "SQLite synchronous mode for the inquiry log: full (fsync every commit batch) or normal."
     )
     shutdown_timeout: float = _setting(10.0, "Seconds to let in-flight requests finish on SIGINT/SIGTERM.")
+    workers: int = _setting(
+        1, "Server processes sharing the port (SO_REUSEPORT), each with its own matcher and log writer."
+    )
+    rate_limit: int = _setting(
+        120, "Citizen requests (ask, feedback, lookups, chat connections) per minute per client address; 0: off."
+    )
+    rate_limit_burst: int = _setting(
+        60, "Citizen requests a client address may send at once before rate_limit applies."
+    )
+    trust_proxy: int = _setting(
+        0, "Reverse proxies in front that append to X-Forwarded-For (0: the peer address is the client)."
+    )
+    max_chats: int = _setting(2000, "Open chat WebSockets in all (503 past it; 0: no limit).")
+    max_chats_per_ip: int = _setting(20, "Open chat WebSockets per client address (429 past it; 0: no limit).")
+    widget_origins: str = _setting(
+        "", "Comma-separated origins of sites embedding the widget (CORS and chat), e.g. https://www.city.example.jp."
+    )
+    body_timeout: float = _setting(10.0, "Seconds a client has to send a request body (408 after).")
+    keepalive_timeout: float = _setting(
+        30.0, "Seconds an idle HTTP connection (or one that has not sent its request headers) stays open."
+    )
+    chat_idle_timeout: float = _setting(1800.0, "Seconds without a message from the citizen before a chat is closed.")
+    chat_send_timeout: float = _setting(10.0, "Seconds a chat client has to take a message before it is dropped.")
     admin_token: str | None = _setting(
         None, "Bearer token for admin endpoints (knowledge reload); unset: admin endpoints answer loopback only."
     )
     session_hours: float = _setting(8.0, "Hours a sign-in to the operator and staff pages lasts.")
+    retention_days: int = _setting(
+        0, "Days inquiries are kept; `contact db purge` deletes older ones (0: keep them forever)."
+    )
 
     def __post_init__(self) -> None:
         if not (0 <= self.port <= 65535):
             raise ConfigError(f"port must be 0..65535, not {self.port}")
+        if not (1 <= self.workers <= 64):
+            raise ConfigError(f"workers must be 1..64, not {self.workers}")
         if self.durability not in ("full", "normal"):
             raise ConfigError("durability must be 'full' or 'normal'")
         if self.log_level not in ("debug", "info", "warning", "error"):
@@ -58,8 +88,35 @@ class Settings:
             raise ConfigError("max_body_bytes must be >= 1024 and max_text_chars >= 1")
         if not (0 < self.session_hours <= 24 * 30):
             raise ConfigError("session_hours must be in (0, 720]")
+        if self.retention_days < 0:
+            raise ConfigError("retention_days must be >= 0 (0: keep forever)")
+        self._check_limits()
         if self.now is not None:
             self.fixed_now()  # validates
+
+    def _check_limits(self) -> None:
+        for name in ("rate_limit", "rate_limit_burst", "trust_proxy", "max_chats", "max_chats_per_ip"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0")
+        if self.rate_limit and self.rate_limit_burst < 1:
+            raise ConfigError("rate_limit_burst must be >= 1 when rate_limit is on")
+        for name in ("body_timeout", "keepalive_timeout", "chat_idle_timeout", "chat_send_timeout"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be > 0 seconds")
+        self.widget_origin_set()  # validates
+
+    def widget_origin_set(self) -> frozenset[str]:
+        """The allowed widget origins, normalised (lower case, no trailing slash)."""
+        origins = set()
+        for item in self.widget_origins.split(","):
+            origin = item.strip().rstrip("/").lower()
+            if not origin:
+                continue
+            if not _ORIGIN.match(origin):
+                raise ConfigError(f"widget_origins: {item.strip()!r} is not an origin like https://www.city.example.jp"
+                                  " ('*' is not allowed)")
+            origins.add(origin)
+        return frozenset(origins)
 
     def fixed_now(self) -> dt.datetime | None:
         if self.now is None:

@@ -14,23 +14,54 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 import structlog
+from sqlite_utils.db import jsonify_if_needed
+
+from contact import pg
+from contact.analysis import voice
+from contact.config import TOKYO
 
 log = structlog.get_logger(__name__)
 
 
 class LogUnavailable(RuntimeError):
     """The inquiry could not be committed (disk full, read-only file …)."""
+
+
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, *pg.errors()[0])
+"""A row breaks a constraint (unknown inquiry id, duplicate key): that row's fault, not the store's."""
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, *pg.errors()[1])
+"""Any failure of the store (disk full, read-only file, lost connection …)."""
+
+_SQLITE_REASONS = (
+    ("SQLITE_FULL", "the disk is full"),
+    ("SQLITE_READONLY", "the database file is read-only"),
+    ("SQLITE_IOERR", "the storage refused a write (read-only or failing disk)"),
+    ("SQLITE_CANTOPEN", "the database file cannot be opened (missing directory, no permission or read-only)"),
+    ("SQLITE_CORRUPT", "the database file is damaged"),
+    ("SQLITE_NOTADB", "the file is not a database"),
+    ("SQLITE_BUSY", "the database is locked by another process"),
+)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A store error as a reason an operator can act on, e.g. 'the disk is full (SQLITE_FULL: …)'."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    for prefix, reason in _SQLITE_REASONS:
+        if name.startswith(prefix):
+            return f"{reason} ({name}: {exc})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -135,6 +166,9 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, 
 
 
 def connect(path: str, durability: str = "full") -> sqlite_utils.Database:
+    """A connection to the log: a SQLite file (WAL), or PostgreSQL for a ``postgresql://`` URL."""
+    if pg.is_postgres(path):
+        return pg.connect(path)  # type: ignore[return-value]  # the same calls; see contact.pg
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -147,6 +181,8 @@ def connect(path: str, durability: str = "full") -> sqlite_utils.Database:
 
 def migrate(db: sqlite_utils.Database) -> int:
     """Bring the schema to the latest version; return the version reached."""
+    if isinstance(db, pg.PgDatabase):
+        return pg.migrate(db, on_step=lambda version: log.info("db.migrated", version=version))
     db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
     current = row[0] or 0
@@ -160,12 +196,25 @@ def migrate(db: sqlite_utils.Database) -> int:
     return len(MIGRATIONS)
 
 
+def prepare_inquiry(inquiry: dict[str, Any]) -> dict[str, Any]:
+    """The row to store for an inquiry: candidates as JSON, and its voice type (声の種類) from text and note
+    unless one is given. Every inquiry goes through here, whatever its channel."""
+    row = dict(inquiry)
+    if isinstance(row.get("candidates"), (list, tuple)):
+        row["candidates"] = json.dumps(row["candidates"], ensure_ascii=False)
+    if not row.get("voice_type"):
+        row["voice_type"] = voice.classify(row.get("text"), row.get("note"))
+    return row
+
+
 @dataclass
 class _Job:
     table: str
     row: dict[str, Any]
     future: asyncio.Future[None]
     loop: asyncio.AbstractEventLoop
+    duplicate_ok: bool = False
+    """A unique-key clash means the row is already there: success, not an error."""
 
 
 _STOP = object()
@@ -184,6 +233,7 @@ class InquiryLog:
         self.last_error: str | None = None
         self.commits = 0
         self.rows_written = 0
+        self._pool: Any = None  # PostgreSQL: a connection pool for reads
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -191,6 +241,9 @@ class InquiryLog:
         """Open (creating or migrating) the database and start the writer thread."""
         self._writer = connect(self.path, self.durability)
         migrate(self._writer)
+        voice.backfill(self._writer)  # rows recorded before voice types were tagged
+        if pg.is_postgres(self.path):
+            self._pool = pg.pool(self.path)
         self._thread = threading.Thread(target=self._run, name="inquiry-log-writer", daemon=True)
         self._thread.start()
 
@@ -204,6 +257,9 @@ class InquiryLog:
         if self._writer is not None:
             self._writer.conn.close()
             self._writer = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     @property
     def healthy(self) -> bool:
@@ -211,20 +267,17 @@ class InquiryLog:
 
     # -- writing --------------------------------------------------------------------------------
 
-    async def _submit(self, table: str, row: dict[str, Any]) -> None:
+    async def _submit(self, table: str, row: dict[str, Any], duplicate_ok: bool = False) -> None:
         if self._thread is None:
             raise LogUnavailable("the inquiry log is not open")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._queue.put(_Job(table, row, future, loop))
+        self._queue.put(_Job(table, row, future, loop, duplicate_ok))
         await future
 
     async def record(self, inquiry: dict[str, Any]) -> None:
         """Insert one inquiry row; return once it is committed. Text must already be masked."""
-        row = dict(inquiry)
-        if isinstance(row.get("candidates"), (list, tuple)):
-            row["candidates"] = json.dumps(row["candidates"], ensure_ascii=False)
-        await self._submit("inquiries", row)
+        await self._submit("inquiries", prepare_inquiry(inquiry))
 
     async def add_feedback(self, row: dict[str, Any]) -> None:
         await self._submit("feedback", row)
@@ -233,9 +286,29 @@ class InquiryLog:
         """Append one audit row (who did what); return once it is committed."""
         await self._submit("audit", row)
 
+    async def propose_phrasing(self, *, entry_id: str, text: str, origin: str, inquiry_id: str | None = None,
+                               created_at: str | None = None) -> bool:
+        """Propose ``text`` (a citizen's question, already masked) as another phrasing of ``entry_id``,
+        pending an editor's decision; committed before returning. ``origin`` says who linked them:
+        ``citizen`` (picked a candidate after a weak match) or ``operator`` (chose a suggestion).
+
+        A proposal already made for the entry (any status) is left as it is. Returns False, storing
+        nothing, when the text is not usable as a phrasing (empty, over 200 characters, or holding
+        masked personal data).
+        """
+        from contact.analysis.phrasings import usable_phrasing  # the rules live with the review code
+
+        cleaned = usable_phrasing(text)
+        if cleaned is None or not entry_id:
+            return False
+        row = {"entry_id": entry_id, "text": cleaned, "origin": origin, "inquiry_id": inquiry_id,
+               "created_at": created_at or dt.datetime.now(TOKYO).isoformat(timespec="milliseconds"),
+               "status": "pending"}
+        await self._submit("phrasings", row, duplicate_ok=True)
+        return True
+
     def _run(self) -> None:
         assert self._writer is not None
-        db = self._writer
         stopping = False
         while not stopping:
             first = self._queue.get()
@@ -251,31 +324,48 @@ class InquiryLog:
                     stopping = True
                     break
                 batch.append(item)  # type: ignore[arg-type]
-            self._commit(db, batch)
+            if self.last_error is not None and pg.is_postgres(self.path):
+                self._reconnect()  # a lost server connection: try a new one for this batch
+            assert self._writer is not None
+            self._commit(self._writer, batch)
+
+    def _reconnect(self) -> None:
+        try:
+            fresh = connect(self.path, self.durability)
+        except DATABASE_ERRORS as exc:
+            log.error("db.reconnect_failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        with contextlib.suppress(Exception):
+            assert self._writer is not None
+            self._writer.conn.close()
+        self._writer = fresh
 
     def _commit(self, db: sqlite_utils.Database, batch: list[_Job]) -> None:
         error: BaseException | None = None
         try:
-            with db.atomic():
+            with write_transaction(db):
                 for job in batch:
-                    db[job.table].insert(job.row)  # type: ignore[union-attr]
+                    insert_row(db, job.table, job.row)
             self.commits += 1
             self.rows_written += len(batch)
             self.last_error = None
-        except sqlite3.IntegrityError:
+        except INTEGRITY_ERRORS:
             # One bad row (e.g. feedback for an unknown inquiry) must not sink the batch: retry one by one.
             for job in batch:
                 try:
-                    with db.atomic():
-                        db[job.table].insert(job.row)  # type: ignore[union-attr]
+                    with write_transaction(db):
+                        insert_row(db, job.table, job.row)
                     self.rows_written += 1
                     _resolve(job, None)
                 except Exception as exc:
-                    _resolve(job, LogUnavailable(str(exc)) if not isinstance(exc, sqlite3.IntegrityError)
+                    if job.duplicate_ok and isinstance(exc, INTEGRITY_ERRORS):
+                        _resolve(job, None)  # already stored
+                        continue
+                    _resolve(job, LogUnavailable(str(exc)) if not isinstance(exc, INTEGRITY_ERRORS)
                              else exc)
             return
         except Exception as exc:
-            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.last_error = describe_error(exc)
             log.error("db.commit_failed", error=self.last_error, rows=len(batch))
             error = LogUnavailable(self.last_error)
         for job in batch:
@@ -291,6 +381,9 @@ class InquiryLog:
         """
 
         def work() -> Any:
+            if self._pool is not None:
+                with self._pool.connection() as conn:
+                    return fn(pg.PgDatabase(conn))  # type: ignore[arg-type]
             db = connect(self.path, self.durability)
             try:
                 return fn(db)
@@ -298,6 +391,33 @@ class InquiryLog:
                 db.conn.close()
 
         return await asyncio.get_running_loop().run_in_executor(None, work)
+
+    async def probe(self) -> bool:
+        """Try one small write now; True (and healthy again) when it commits.
+
+        ``/readyz`` calls this while the log is unhealthy, so that readiness returns once the disk has
+        space or the file is writable again, without waiting for a citizen's inquiry to succeed first
+        (a load balancer sends none while the service is not ready). SQLite: rewrites the header's
+        ``user_version`` with its own value, a one-page transaction that changes nothing.
+        """
+        if self._thread is None or not self._thread.is_alive():
+            return False
+        if pg.is_postgres(self.path):
+            return self.healthy
+
+        def write(db: sqlite_utils.Database) -> None:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(f"PRAGMA user_version = {version}")
+            db.execute("COMMIT")
+
+        try:
+            await self.read(write)
+        except DATABASE_ERRORS as exc:
+            self.last_error = describe_error(exc)
+            return False
+        self.last_error = None
+        return True
 
     async def count(self, table: str = "inquiries") -> int:
         return int(await self.read(lambda db: db[table].count))
@@ -335,7 +455,7 @@ class InquiryLog:
         def update(db: sqlite_utils.Database) -> int:
             try:
                 return int(db.execute(sql, params).rowcount)
-            except sqlite3.Error as exc:
+            except DATABASE_ERRORS as exc:
                 raise LogUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
         return bool(await self.read(update))
@@ -350,6 +470,52 @@ class InquiryLog:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
         return list(await self.read(select))
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> None:
+    """Insert one row in the writer's open transaction.
+
+    SQLite: one cached ``INSERT`` per table and set of columns, values converted as sqlite_utils does
+    (lists and dicts to JSON, dates to ISO text). sqlite_utils' ``insert`` reads the schema on every
+    call: about 95 µs a row against 13 µs, spent holding the GIL in the writer thread while the event
+    loop waits for it. Other stores (PostgreSQL): their own ``insert``.
+    """
+    store: Any = db  # a PgDatabase (contact.pg) behaves as a sqlite_utils.Database
+    if not isinstance(store.conn, sqlite3.Connection):
+        store[table].insert(row)
+        return
+    columns = tuple(row)
+    sql = _INSERTS.get((table, columns))
+    if sql is None:
+        if len(_INSERTS) > 256:
+            _INSERTS.clear()
+        names = ", ".join(f"[{c}]" for c in columns)
+        sql = _INSERTS[(table, columns)] = f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(columns))})"
+    db.conn.execute(sql, [jsonify_if_needed(v) for v in row.values()])
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction of the writer. SQLite: ``BEGIN IMMEDIATE`` takes the write lock first, so
+    that when several processes write the file (``contact serve --workers N``) a commit waits for the
+    others (``busy_timeout``) instead of failing with SQLITE_BUSY because another process committed
+    after this transaction's first read (a deferred transaction cannot then become a writer)."""
+    conn = db.conn
+    if not isinstance(conn, sqlite3.Connection) or conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _resolve(job: _Job, error: BaseException | None) -> None:

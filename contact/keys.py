@@ -13,6 +13,8 @@ from contact.knowledge_state import KnowledgeState
 
 if TYPE_CHECKING:  # contact.chat imports these keys: name its types for the checker only
     from contact.chat import ChatHub, ChatLimits, HandoffQueue
+    from contact.desk import OperatorDesk
+    from contact.ratelimit import Limits
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -25,3 +27,7 @@ CHAT_HUB: web.AppKey[ChatHub] = web.AppKey("chat_hub")
 """The open chat WebSockets by session."""
 CHAT_LIMITS: web.AppKey[ChatLimits] = web.AppKey("chat_limits")
 """Per-connection message size and rate limits of the chat WebSocket."""
+LIMITS: web.AppKey[Limits] = web.AppKey("limits")
+"""Per-client request-rate and open-chat limiters of the citizen endpoints (contact.ratelimit)."""
+OPERATOR_DESK: web.AppKey[OperatorDesk] = web.AppKey("operator_desk")
+"""Live chats between citizens and operators (contact.desk.OperatorDesk)."""

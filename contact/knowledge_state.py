@@ -52,7 +52,7 @@ class KnowledgeState:
     def _build(self) -> Engine:
         kb = load(self.directory)
         # A fresh tokenizer per build: Sudachi tokenizers must not be shared between threads.
-        return Engine(kb, tokenizer=Tokenizer())
+        return Engine(kb, tokenizer=Tokenizer.for_kb(kb))
 
     async def reload(self) -> ReloadResult:
         """Load and index the directory in a worker thread; keep the old engine on any problem."""

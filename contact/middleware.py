@@ -11,6 +11,7 @@ from aiohttp import web
 
 from contact.errors import ApiError
 from contact.keys import SETTINGS
+from contact.masking import mask
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +26,15 @@ _HTTP_CODES = {
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
+
+
+def loggable_path(request: web.Request) -> str:
+    """What the logs say about a request's path: the route template (``/api/v1/entries/{entry_id}``)
+    when a route matched, else the path with personal data masked and cut to 200 characters (a path is
+    whatever the client sent: it may hold a phone number or an e-mail address)."""
+    info = request.match_info
+    resource = info.route.resource if info.http_exception is None else None
+    return resource.canonical if resource is not None else mask(request.path[:400])[:200]
 
 
 @web.middleware
@@ -43,7 +53,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         response.headers["X-Request-Id"] = request_id
         return response
     finally:
-        log.info("http", method=request.method, path=request.path, status=status,
+        log.info("http", method=request.method[:16], path=loggable_path(request), status=status,
                  ms=round((time.perf_counter() - started) * 1000, 2))
 
 
@@ -64,5 +74,5 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
         return error_response(exc.status, code, message, headers)
     except Exception:
-        log.exception("unhandled_error", path=request.path)
+        log.exception("unhandled_error", path=loggable_path(request))
         return error_response(500, "internal_error", "internal error; the request id identifies it in the logs")

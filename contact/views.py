@@ -28,7 +28,7 @@ async def read_json(request: web.Request) -> Any:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise BadRequest("the request body must be UTF-8", "invalid_json") from exc
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also integers past Python's 4300-digit limit
         raise BadRequest("the request body is not valid JSON", "invalid_json") from exc
 
 
@@ -125,7 +125,7 @@ async def readyz(request: web.Request) -> web.Response:
     problems = []
     if not knowledge.ready:
         problems.append("knowledge base not loaded")
-    if not inquiry_log.healthy:
+    if not inquiry_log.healthy and not await inquiry_log.probe():  # recovers when space returns
         problems.append(f"inquiry log unavailable: {inquiry_log.last_error or 'writer stopped'}")
     body: dict[str, Any] = {
         "status": "ok" if not problems else "unavailable",

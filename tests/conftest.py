@@ -18,7 +18,8 @@ NOW = "2026-11-20T10:00:00+09:00"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(db=str(tmp_path / "contact.sqlite3"), kb=str(MINI_KB), now=NOW)
+    # rate_limit=0: tests fire many requests from one address; tests/test_security.py turns limits on
+    return Settings(db=str(tmp_path / "contact.sqlite3"), kb=str(MINI_KB), now=NOW, rate_limit=0)
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ def kb_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path: Path, kb_dir: Path):  # type: ignore[no-untyped-def]
-    return await aiohttp_client(create_app(Settings(db=str(tmp_path / "c.sqlite3"), kb=str(kb_dir), now=NOW)))
+    return await aiohttp_client(create_app(Settings(db=str(tmp_path / "c.sqlite3"), kb=str(kb_dir), now=NOW,
+                                                              rate_limit=0)))
 
 
 async def test_bad_base_is_refused_and_the_old_one_keeps_answering(client, kb_dir: Path) -> None:

@@ -1,0 +1,248 @@
+"""Per-client limits of the citizen endpoints: requests per minute and open chats, per IP address.
+
+Settings (:mod:`contact.config`)::
+
+    rate_limit        requests per minute per client address (0: no limit)      CONTACT_RATE_LIMIT
+    rate_limit_burst  requests a client may send at once before the rate applies CONTACT_RATE_LIMIT_BURST
+    trust_proxy       how many reverse proxies in front append to X-Forwarded-For CONTACT_TRUST_PROXY
+                      (0: the socket's peer address is the client, X-Forwarded-For is ignored)
+    max_chats         open chat WebSockets in all (0: no limit)                  CONTACT_MAX_CHATS
+    max_chats_per_ip  open chat WebSockets per client address (0: no limit)      CONTACT_MAX_CHATS_PER_IP
+
+Limited are the endpoints anyone can call without signing in (:data:`CITIZEN_ENDPOINTS`); every one of
+them takes from the same bucket of the client's address. A refused request gets ``429`` with
+``Retry-After`` (whole seconds) and ``{"error": {"code": "rate_limited", "message": ...}}``; a chat
+connection past the per-address limit gets 429 ``too_many_chats``, past the overall limit 503
+``too_many_chats`` (before the WebSocket upgrade, so the widget falls back to HTTP).
+
+Memory is bounded: a bucket idle for long enough to have refilled is the same as no bucket and is
+dropped (the least recently used first, checked on every request), and past ``max_keys`` addresses the
+least recently used bucket goes even if it is not full. IPv6 clients are limited per /64 (one
+household or phone usually has a whole /64). Client addresses are not logged.
+
+To limit a new unauthenticated endpoint, add ``(METHOD, canonical path)`` to :data:`CITIZEN_ENDPOINTS`
+(CORS for the widget origins then applies to it as well, see :mod:`contact.security`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import structlog
+from aiohttp import web
+
+from contact.config import Settings
+from contact.keys import LIMITS, SETTINGS
+from contact.middleware import error_response
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CHAT_PATH = "/api/v1/chat"
+CITIZEN_ENDPOINTS: frozenset[tuple[str, str]] = frozenset({
+    ("POST", "/api/v1/ask"),
+    ("POST", "/api/v1/feedback"),
+    ("GET", "/api/v1/offices"),
+    ("GET", "/api/v1/entries/{entry_id}"),
+    ("GET", "/api/v1/openings"),
+    ("GET", "/api/v1/openings.ics"),
+    ("GET", CHAT_PATH),
+    ("POST", "/api/v1/login"),  # besides its own lock-out after failed sign-ins
+})
+"""(method, canonical route path) of the endpoints anyone can call without signing in."""
+
+
+class RateLimiter:
+    """Token buckets by key: ``burst`` requests at once, then ``per_minute`` a minute.
+
+    >>> clock = [0.0]
+    >>> limiter = RateLimiter(per_minute=60, burst=2, now=lambda: clock[0])
+    >>> [limiter.hit("a"), limiter.hit("a"), limiter.hit("a")]
+    [0.0, 0.0, 1.0]
+    >>> limiter.hit("b")  # another client has its own bucket
+    0.0
+    >>> clock[0] = 1.0
+    >>> limiter.hit("a")
+    0.0
+    """
+
+    def __init__(self, per_minute: float, burst: int, max_keys: int = 100_000,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        if per_minute <= 0 or burst < 1 or max_keys < 1:
+            raise ValueError("per_minute must be > 0, burst and max_keys >= 1")
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.max_keys = max_keys
+        self.refill_seconds = self.burst / self.rate
+        """An untouched bucket is full again after this long: then it can be forgotten."""
+        self._now = now
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        """key → (tokens, when last seen); least recently seen first."""
+
+    def hit(self, key: str) -> float:
+        """Take one token for ``key``: 0.0 when the request may pass, else the seconds until one may."""
+        now = self._now()
+        self._evict(now)
+        tokens, last = self._buckets.pop(key, (self.burst, now))
+        tokens = min(self.burst, tokens + max(0.0, now - last) * self.rate)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) / self.rate
+        self._buckets[key] = (tokens, now)
+        return wait
+
+    def _evict(self, now: float) -> None:
+        buckets = self._buckets
+        while buckets:
+            _tokens, last = next(iter(buckets.values()))
+            if now - last < self.refill_seconds and len(buckets) < self.max_keys:
+                return  # the oldest is still in use, so are all the others
+            buckets.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+@dataclass
+class ConnectionLimiter:
+    """Counts open long-lived connections, in all and per key; 0 means no limit."""
+
+    total_limit: int
+    per_key_limit: int
+    total: int = 0
+    by_key: dict[str, int] = field(default_factory=dict)
+
+    def acquire(self, key: str) -> str | None:
+        """Count one more connection of ``key``; None when allowed, else which limit refused it."""
+        if self.per_key_limit and self.by_key.get(key, 0) >= self.per_key_limit:
+            return "per_client"
+        if self.total_limit and self.total >= self.total_limit:
+            return "total"
+        self.total += 1
+        self.by_key[key] = self.by_key.get(key, 0) + 1
+        return None
+
+    def release(self, key: str) -> None:
+        count = self.by_key.get(key, 0)
+        if count <= 1:
+            self.by_key.pop(key, None)
+        else:
+            self.by_key[key] = count - 1
+        self.total = max(0, self.total - 1)
+
+
+@dataclass
+class Limits:
+    """The app's limiters, built from the settings (``requests`` is None when rate limiting is off)."""
+
+    requests: RateLimiter | None
+    chats: ConnectionLimiter
+    trust_proxy: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        requests = RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
+        return cls(requests, ConnectionLimiter(settings.max_chats, settings.max_chats_per_ip), settings.trust_proxy)
+
+
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [2001:db8::1]:443
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # 192.0.2.1:443
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def client_ip(request: web.Request, trust_proxy: int) -> str:
+    """The client's address: the peer, or with ``trust_proxy`` = N the N-th X-Forwarded-For entry from the right.
+
+    Each trusted proxy appends the address it received the request from, so the entries further left
+    are whatever the client chose to send and are never believed. A missing or unreadable entry falls
+    back to the peer address.
+    """
+    if trust_proxy > 0:
+        hops = [h for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",") if h.strip()]
+        if len(hops) >= trust_proxy:
+            address = _parse_ip(hops[-trust_proxy])
+            if address is not None:
+                return str(address)
+    peer = _parse_ip(request.remote or "")
+    return str(peer) if peer is not None else (request.remote or "unknown")
+
+
+def client_key(request: web.Request, trust_proxy: int) -> str:
+    """The rate-limit key of a request: the IPv4 address, or the /64 network of an IPv6 address."""
+    ip = client_ip(request, trust_proxy)
+    address = _parse_ip(ip)
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return ip
+
+
+def citizen_endpoint(request: web.Request) -> str | None:
+    """The canonical path when the request is for one of :data:`CITIZEN_ENDPOINTS`, else None."""
+    match_info = request.match_info
+    if match_info.http_exception is not None:
+        return None
+    resource = match_info.route.resource
+    if resource is None:
+        return None
+    method = "GET" if request.method == "HEAD" else request.method
+    path = resource.canonical
+    return path if (method, path) in CITIZEN_ENDPOINTS else None
+
+
+def _too_many(message: str, retry_after: float, status: int = 429, code: str = "rate_limited") -> web.Response:
+    seconds = max(1, math.ceil(retry_after))
+    return error_response(status, code, message.format(seconds=seconds), {"Retry-After": str(seconds)})
+
+
+@web.middleware
+async def citizen_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Apply the per-address request rate and the open-chat limits to the citizen endpoints."""
+    endpoint = citizen_endpoint(request)
+    if endpoint is None:
+        return await handler(request)
+    limits = request.app[LIMITS]
+    key = client_key(request, limits.trust_proxy)
+    if limits.requests is not None:
+        wait = limits.requests.hit(key)
+        if wait > 0:
+            log.info("rate_limited", endpoint=endpoint, retry_after=round(wait, 2))
+            return _too_many("too many requests from your address; please wait {seconds} seconds and try again",
+                             wait)
+    if endpoint != CHAT_PATH:
+        return await handler(request)
+    refused = limits.chats.acquire(key)
+    if refused == "per_client":
+        log.info("chat.refused", limit="per_client", open=limits.chats.total)
+        return _too_many("too many open chats from your address; close one or wait {seconds} seconds", 30,
+                         code="too_many_chats")
+    if refused == "total":
+        log.warning("chat.refused", limit="total", open=limits.chats.total)
+        return _too_many("the chat is busy; please use the form or call 044-200-3939 (retry in {seconds} seconds)",
+                         30, status=503, code="too_many_chats")
+    try:
+        return await handler(request)  # for a WebSocket this returns when the chat ends
+    finally:
+        limits.chats.release(key)
+
+
+def setup_limits(app: web.Application) -> None:
+    """Build the limiters from the app's settings (the middleware is :func:`citizen_limits`)."""
+    app[LIMITS] = Limits.from_settings(app[SETTINGS])
