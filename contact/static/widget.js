@@ -20,7 +20,7 @@
       launch: 'チャットで質問', title: '川崎市 AIチャット案内', sub: '手続き・窓口・開庁日をご案内します',
       close: 'チャットを閉じる', closeShort: '閉じる', other: 'English', otherLabel: 'Switch to English', big: '文字を大きく',
       q: 'ご質問', send: '送信', hint: 'Enterで送信、Shift+Enterで改行',
-      you: 'あなた', bot: '案内', note: 'お知らせ', log: '会話',
+      you: 'あなた', bot: '案内', note: 'お知らせ', log: '会話', op: 'オペレーター',
       privacy: '氏名・住所・電話番号・マイナンバーなどの個人情報は入力しないでください。',
       stored: '記録される内容',
       storedText: 'ご質問の文章（個人情報と思われる部分は伏せ字にします）、回答の種類、区、評価とコメント、日時を、回答の改善と市民の声の分析のために記録します。会話はこのタブを閉じると画面から消えます。',
@@ -42,7 +42,7 @@
       launch: 'Ask in chat', title: 'Kawasaki City chat assistant', sub: 'Procedures, offices and opening days',
       close: 'Close the chat', closeShort: 'Close', other: '日本語', otherLabel: '日本語に切り替える', big: 'Larger text',
       q: 'Your question', send: 'Send', hint: 'Enter sends, Shift+Enter adds a line',
-      you: 'You', bot: 'Assistant', note: 'Notice', log: 'Conversation',
+      you: 'You', bot: 'Assistant', note: 'Notice', log: 'Conversation', op: 'Operator',
       privacy: 'Please do not type personal data such as your name, address, phone number or My Number.',
       stored: 'What is recorded',
       storedText: 'Your question (with anything that looks like personal data masked), the kind of answer, the ward, your rating and comment, and the time are recorded to improve answers and to analyse citizens\' questions. The conversation disappears from the screen when you close this tab.',
@@ -101,6 +101,7 @@
     '.bubble{background:#fff;border:1px solid #6b7685;border-radius:.6em;padding:.5em .8em;white-space:pre-line;overflow-wrap:anywhere}',
     '.u .bubble{background:#e6effa;border-color:#0a4a8f}',
     '.s .bubble{background:#fff8e1;border-color:#8a6d00}',
+    '.o .bubble{background:#eaf6ec;border-color:#1f7a3a}',
     '.pending{font-size:.8em;color:#3d4652;margin:.2em 0 0;text-align:right}',
     'h3{font-size:1em;margin:0 0 .3em}',
     '.meta{margin:.5em 0 0;padding-top:.4em;border-top:1px dashed #6b7685;font-size:.85em;display:grid;grid-template-columns:auto 1fr;gap:0 .6em;white-space:normal}',
@@ -245,10 +246,11 @@
   function wrap(cls, who, kids) {
     return el('div', { class: 'msg ' + cls }, [el('p', { class: 'who', text: who })].concat(kids));
   }
-  function chips(label, texts, cls) {
+  // pickOf: the inquiry whose candidates these buttons offer (a pick teaches the assistant a new phrasing)
+  function chips(label, texts, cls, pickOf) {
     if (!texts || !texts.length) return null;
     return el('div', { class: 'chips ' + (cls || ''), role: 'group', 'aria-label': label }, texts.map(function (x) {
-      return el('button', { type: 'button', lang: 'ja', text: x, on: function () { ask(x); } });
+      return el('button', { type: 'button', lang: 'ja', text: x, on: function () { ask(x, pickOf); } });
     }));
   }
   function render(it) {
@@ -259,6 +261,7 @@
       if (it.pending) kids.push(el('p', { class: 'pending', text: L.pending }));
       return (it.node = wrap('u', L.you, kids));
     }
+    if (it.t === 'o') return wrap('o', L.op, [el('div', { class: 'bubble', lang: 'ja', text: it.text })]);
     if (it.t === 's') {
       var b = el('div', { class: 'bubble', text: it.text || L[it.k] || (L.errors[it.k] || L.errors.other) });
       var ja = S.lang === 'ja';
@@ -285,7 +288,7 @@
       bubble.textContent = d.message || '';
     }
     var out = [bubble];
-    if (d.clarify && d.clarify.options) out.push(chips(L.choose, d.clarify.options));
+    if (d.clarify && d.clarify.options) out.push(chips(L.choose, d.clarify.options, '', d.inquiry_id));
     if (d.follow_ups && d.follow_ups.length) out.push(chips(L.related, d.follow_ups));
     if (d.kind === 'answer') out.push(feedback(d.inquiry_id));
     return wrap('b', L.bot, out);
@@ -335,10 +338,11 @@
 
   // -- sending and receiving -------------------------------------------------------------------------
   var ws = null, live = false, tries = 0, everLive = false, timer = null, mode = 'connecting';
-  function ask(text) {
+  function ask(text, pickOf) {
     text = (text || '').trim();
     if (!text) return;
-    var it = push({ t: 'u', text: text, id: 'm' + (++S.n) + '-' + Date.now().toString(36), pending: true });
+    var it = push({ t: 'u', text: text, id: 'm' + (++S.n) + '-' + Date.now().toString(36), pending: true,
+      pick: pickOf || undefined });
     save();
     deliver(it);
   }
@@ -346,7 +350,8 @@
   function deliver(it) {
     clearTimeout(it.timer);
     if (live && ws && ws.readyState === 1) {
-      ws.send(JSON.stringify({ type: 'ask', text: it.text, id: it.id, session_id: S.sid || undefined, lang: S.lang }));
+      ws.send(JSON.stringify({ type: 'ask', text: it.text, id: it.id, session_id: S.sid || undefined, lang: S.lang,
+        pick_of: it.pick || undefined }));
       it.timer = setTimeout(function () { if (it.pending) httpAsk(it); }, 15000);
     } else if (mode === 'http' || tries >= 3) {
       httpAsk(it);
@@ -358,7 +363,8 @@
     if (it.inflight) return;
     it.inflight = true;
     fetch(API + '/api/v1/ask', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ text: it.text, session_id: S.sid || undefined, ward: S.ward || undefined, lang: S.lang }) })
+      body: JSON.stringify({ text: it.text, session_id: S.sid || undefined, ward: S.ward || undefined, lang: S.lang,
+        pick_of: it.pick || undefined }) })
       .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
       .then(function (x) {
         it.inflight = false;
@@ -397,6 +403,12 @@
     if (replyTo) settle(replyTo);
     push({ t: 's', k: code });
   }
+  // While an operator has the chat, the citizen's messages go to them; theirs arrive here (again after a reconnect).
+  function onOperator(m) {
+    if (m.id <= (S.lastOp || 0)) return;
+    S.lastOp = m.id;
+    push({ t: 'o', text: m.text });
+  }
   function onHandoff(m) {
     S.queued = !!m.queued;
     push({ t: 's', text: m.message, phone: 1, hours: (m.contact && m.contact.hours) || '', cancel: m.queued ? 1 : 0 });
@@ -410,6 +422,8 @@
       save(); setMode('online'); paint(); flush();
     } else if (m.type === 'answer') onAnswer(m, m.reply_to);
     else if (m.type === 'handoff') onHandoff(m);
+    else if (m.type === 'operator_message') onOperator(m);
+    else if (m.type === 'received') settle(m.reply_to); // the operator has it (not the bot)
     else if (m.type === 'error') onError(m, m.reply_to);
   }
   function send(obj) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; } return false; }
@@ -427,7 +441,7 @@
     if (!window.WebSocket) { setMode('http'); flush(); return; }
     try { ws = new WebSocket(WS_URL); } catch (e) { ws = null; setMode('http'); flush(); return; }
     ws.onopen = function () {
-      send({ type: 'hello', session_id: S.sid || undefined, ward: S.ward || undefined, lang: S.lang });
+      send({ type: 'hello', session_id: S.sid || undefined, ward: S.ward || undefined, lang: S.lang, last_message_id: S.lastOp || 0 });
     };
     ws.onmessage = function (e) { var m; try { m = JSON.parse(e.data); } catch (x) { return; } onFrame(m); };
     ws.onclose = function (e) {
