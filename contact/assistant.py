@@ -10,17 +10,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
 from contact.config import Clock
-from contact.inquiry_log import InquiryLog
+from contact.inquiry_log import INTEGRITY_ERRORS, InquiryLog, LogUnavailable
 from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
 from contact.requests import AskRequest, FeedbackRequest
 from intents.engine import Context, Reply
+from knowledge.schema import WARDS
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +33,9 @@ class SessionState:
     topic: str | None = None
     turns: int = 0
     updated: float = field(default_factory=time.monotonic)
+    offered: tuple[str, str, tuple[str, ...]] | None = None
+    """(inquiry id, masked text, candidate entry ids) of the last unclear question, whose candidates the
+    citizen may pick next (``pick_of``): the pick is proposed as a phrasing of the picked entry."""
 
 
 class Sessions:
@@ -64,6 +69,8 @@ class Assistant:
         self.clock = clock
         self.masker = masker
         self.sessions = Sessions()
+        self.on_reply: Callable[[str], None] = lambda kind: None
+        """Called with the kind of every reply (the /metrics counter)."""
 
     async def ask(self, req: AskRequest) -> dict[str, Any]:
         started = time.perf_counter()
@@ -82,6 +89,7 @@ class Assistant:
         body = response_body(inquiry_id, session_id, reply, debug=req.debug)
         latency_ms = (time.perf_counter() - started) * 1000
         entry = engine.kb.get(reply.answer.entry_id) if reply.answer else None
+        masked = self.masker.mask(req.text)
         await self.log.record(
             {
                 "id": inquiry_id,
@@ -89,7 +97,7 @@ class Assistant:
                 "channel": req.channel,
                 "session_id": session_id,
                 "lang": req.lang,
-                "text": self.masker.mask(req.text),
+                "text": masked,
                 "ward": reply.ward,
                 "kind": reply.kind,
                 "entry_id": reply.answer.entry_id if reply.answer else None,
@@ -100,9 +108,28 @@ class Assistant:
                 "candidates": [c.entry_id for c in reply.candidates],
             }
         )
+        self.on_reply(reply.kind)
+        await self._learn_from_pick(state, req, reply, inquiry_id, masked)
         log.info("ask", inquiry_id=inquiry_id, kind=reply.kind, entry_id=body["answer"] and body["answer"]["entry_id"],
                  confidence=reply.confidence, latency_ms=round(latency_ms, 2), channel=req.channel)
         return body
+
+    async def _learn_from_pick(self, state: SessionState, req: AskRequest, reply: Reply, inquiry_id: str,
+                               masked: str) -> None:
+        """A citizen picked a candidate offered after an unclear question: propose that question as a phrasing
+        of the picked entry (for an editor to accept). Remember this question's candidates when it is unclear."""
+        offered, state.offered = state.offered, None
+        if (req.pick_of and offered is not None and offered[0] == req.pick_of and reply.kind == "answer"
+                and reply.answer is not None and reply.answer.entry_id in offered[2] and req.text not in WARDS):
+            try:
+                await self.log.propose_phrasing(entry_id=reply.answer.entry_id, text=offered[1], origin="citizen",
+                                                inquiry_id=offered[0])
+            except Exception as exc:  # the answer is sent all the same; only the proposal is lost
+                if not isinstance(exc, (LogUnavailable, *INTEGRITY_ERRORS)):
+                    raise
+                log.warning("phrasing.not_recorded", inquiry_id=offered[0])
+        if reply.kind in ("clarify", "fallback") and reply.candidates:
+            state.offered = (inquiry_id, masked, tuple(c.entry_id for c in reply.candidates[:5]))
 
     async def feedback(self, req: FeedbackRequest) -> bool:
         """Store feedback; False when the inquiry id is unknown."""

@@ -28,6 +28,8 @@ class AskRequest:
     channel: str
     lang: str
     debug: bool = False
+    pick_of: str | None = None
+    """The inquiry whose offered candidates this question picks one of (the widget's clarify buttons)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ def parse_ask(body: Any, max_chars: int) -> AskRequest:
     debug = body.get("debug", False)
     if not isinstance(debug, bool):
         raise BadRequest("'debug' must be true or false", "invalid_field")
+    pick_of = _optional_str(body, "pick_of")
+    if pick_of is not None and not _SESSION_ID.match(pick_of):
+        raise BadRequest("'pick_of' must be an inquiry id", "invalid_field")
     return AskRequest(
         text=text,
         session_id=session_id,
@@ -94,6 +99,7 @@ def parse_ask(body: Any, max_chars: int) -> AskRequest:
         channel=_choice(body, "channel", CHANNELS, "web"),
         lang=_choice(body, "lang", LANGS, "ja"),
         debug=debug,
+        pick_of=pick_of,
     )
 
 

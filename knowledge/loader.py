@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from knowledge.calendar import Calendar
 from knowledge.errors import KnowledgeError, Problem
+from knowledge.learned import apply_learned
 from knowledge.schema import FILE_KINDS, Faq, LifeEvent, Office, Procedure, Sourced, Window
 
 SHIPPED_DIR = Path(__file__).parent / "data"
@@ -161,14 +162,19 @@ def _check_references(kb: KnowledgeBase, problems: list[Problem]) -> None:
             need("life_events", e.id, f"steps.{i}.procedure", step.procedure, kb.procedures)
 
 
-def load(directory: Path | str) -> KnowledgeBase:
-    """Load and validate a knowledge directory; raise :class:`KnowledgeError` listing every problem."""
+def load(directory: Path | str, learned: bool = True) -> KnowledgeBase:
+    """Load and validate a knowledge directory; raise :class:`KnowledgeError` listing every problem.
+
+    ``learned=False`` ignores ``learned_phrasings.yaml`` (``contact kb learned`` rewriting it).
+    """
     directory = Path(directory)
     problems: list[Problem] = []
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), None, None, "not a directory")])
     seen: dict[str, str] = {}
     tables = {kind: _load_kind(directory, kind, seen, problems) for kind in FILE_KINDS}
+    if learned:
+        apply_learned(directory, tables, problems)  # learned_phrasings.yaml: phrasings accepted from traffic
     calendar = None
     calendar_path = directory / "calendar.yaml"
     if calendar_path.is_file():

@@ -1,0 +1,153 @@
+// Browser test of the staff dashboard (/staff/), driven by tests/test_staff_browser.py.
+//
+//   node tests/browser/staff.spec.mjs BASE_URL ARTIFACT_DIR '{"user": …, "password": …, "total": …, "benefit": …}'
+//
+// Drives Debian's Chromium with playwright-core. Prints {"event": "step", …} lines, then one
+// {"event": "result", …}; exit code 0 when every check passed.
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const [base, artifacts = 'test-artifacts', expectedJson = '{}'] = process.argv.slice(2);
+const expected = JSON.parse(expectedJson);
+mkdirSync(artifacts, { recursive: true });
+const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+const checks = [];
+function check(name, ok, detail) {
+  checks.push({ name, ok: !!ok, detail });
+  emit({ event: 'step', name, ok: !!ok, detail });
+  if (!ok) throw new Error(`check failed: ${name}${detail === undefined ? '' : ' — ' + JSON.stringify(detail)}`);
+}
+const num = (n) => n.toLocaleString('ja-JP');
+
+async function runAxe(page, label) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    });
+    return { violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })) };
+  });
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(`axe ${label}: no serious or critical violations`, serious.length === 0, serious);
+  return result;
+}
+const status = (page, text) => page.waitForFunction((t) => document.getElementById('status').textContent.includes(t),
+  text, { timeout: 20000 });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+});
+const result = { event: 'result', ok: false, checks, axe: {}, screenshots: [] };
+try {
+  // bypassCSP: only so that the test can inject axe-core; the page itself runs under the service's CSP.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP', bypassCSP: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // network refusals (the signed-out 401 of /api/v1/me, no favicon) are expected; script errors are not
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
+
+  await page.goto(base + '/staff/');
+  await page.waitForURL(/\/login\?next=/);
+  check('signed out: sent to the sign-in page', page.url().includes('next=%2Fstaff%2F'));
+  await page.fill('#name', expected.user);
+  await page.fill('#password', expected.password);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/staff\/$/);
+  await status(page, '概要を表示しました');
+  const kpi = await page.locator('#kpis .kpi').first().innerText();
+  check('overview: the total of the log', kpi.includes(num(expected.total)), kpi);
+  check('overview: voice-type counts shown', (await page.locator('#p-overview [data-voices]').innerText()).includes('苦情'));
+  check('overview: charts drawn as SVG', await page.locator('#volume svg rect.bar').count() > 10);
+  result.screenshots.push(path.join(artifacts, 'staff-overview.png'));
+  await page.screenshot({ path: result.screenshots.at(-1), fullPage: true });
+  result.axe.overview = await runAxe(page, 'overview');
+
+  // keyboard: arrow keys move between tabs
+  await page.locator('#tab-overview').focus();
+  await page.keyboard.press('ArrowRight');
+  check('arrow key selects the next tab', await page.locator('#tab-list').getAttribute('aria-selected') === 'true');
+  await status(page, '問い合わせ一覧を表示しました');
+  check('list: 50 rows and the total', await page.locator('#rows tr').count() === 50
+    && (await page.locator('#list-count').innerText()).startsWith(num(expected.total)));
+  await page.fill('#f-q', '給付金');
+  await page.locator('#f-q').press('Enter');
+  await status(page, `問い合わせ一覧を表示しました（${num(expected.benefit)}件）`);
+  check('keyword filter narrows the list', (await page.locator('#csv').getAttribute('href')).includes('q=%E7%B5%A6'));
+  result.axe.list = await runAxe(page, 'list');
+  await page.click('#f-reset');
+
+  await page.click('#tab-gaps');
+  await status(page, '答えられなかった質問を表示しました');
+  const firstGap = await page.locator('#gaps tr').first().innerText();
+  check('gaps: the biggest cluster is the new benefit', firstGap.includes('給付金') && firstGap.includes(String(expected.benefit)), firstGap);
+  result.axe.gaps = await runAxe(page, 'gaps');
+
+  await page.click('#tab-rising');
+  await status(page, '急上昇の話題を表示しました');
+  const firstRising = await page.locator('#rising-words tr').first().innerText();
+  check('rising: 給付金 first', firstRising.startsWith('給付金'), firstRising);
+  check('rising: weekly sparklines', await page.locator('#rising-words svg polyline').count() > 0);
+  result.axe.rising = await runAxe(page, 'rising');
+
+  await page.click('#tab-words');
+  await status(page, '言葉の分析を表示しました');
+  await page.fill('#kwic-word', '給付金');
+  await page.locator('#kwic-word').press('Enter');
+  await status(page, 'のKWIC');
+  check('KWIC lines with the keyword', await page.locator('#kwic td.key').count() > 0
+    && (await page.locator('#kwic td.key').first().innerText()) === '給付金');
+  check('cross table drawn', await page.locator('#crosstab tbody tr').count() > 0);
+  result.axe.words = await runAxe(page, 'words');
+
+  await page.click('#tab-phrasings');
+  await status(page, '言い換えの提案を表示しました');
+  const before = await page.locator('#phrasings tr').count();
+  await page.locator('#phrasings button', { hasText: '採用' }).first().focus();
+  await page.keyboard.press('Enter');
+  await status(page, '採用しました');
+  await page.waitForFunction((n) => document.querySelectorAll('#phrasings tr').length === n - 1 || n === 1, before);
+  check('a proposal accepted by keyboard (CSRF token sent)', (await page.locator('#ph-counts').innerText()).includes('採用 1件'));
+  result.axe.phrasings = await runAxe(page, 'phrasings');
+
+  await page.click('#tab-report');
+  await page.fill('#report-month', '2026-10');
+  await page.locator('#report-month').dispatchEvent('change');
+  const href = await page.locator('#report-open').getAttribute('href');
+  check('report link for the month', href.includes('month=2026-10'), href);
+  const report = await page.request.get(base + href);
+  check('the report opens (signed-in cookie)', report.status() === 200 && (await report.text()).includes('2026年10月'));
+
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ja-JP', bypassCSP: true,
+    storageState: await context.storageState() });
+  const small = await phone.newPage();
+  await small.goto(base + '/staff/');
+  await status(small, '概要を表示しました');
+  result.screenshots.push(path.join(artifacts, 'staff-phone.png'));
+  await small.screenshot({ path: result.screenshots.at(-1) });
+  result.axe.phone = await runAxe(small, 'phone');
+  check('no script errors', errors.length === 0, errors);
+  result.ok = checks.every((c) => c.ok);
+} catch (err) {
+  result.error = String(err && err.stack ? err.stack : err);
+  for (const context of browser.contexts()) {
+    for (const p of context.pages()) {
+      try {
+        const file = path.join(artifacts, `staff-failure-${result.screenshots.length}.png`);
+        await p.screenshot({ path: file, fullPage: true });
+        result.screenshots.push(file);
+        result.error += '\n--- status: ' + (await p.locator('#status').innerText());
+      } catch { /* the page may be gone */ }
+    }
+  }
+} finally {
+  await browser.close();
+  emit(result);
+}
+process.exit(result.ok ? 0 : 1);
