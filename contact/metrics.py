@@ -1,0 +1,107 @@
+"""``GET /metrics``: Prometheus text format, one registry per app (prometheus_client).
+
+Counted as they happen: HTTP requests by route template, method and status, with a latency
+histogram; replies by kind. Read at scrape time: inquiry-log commits and rows, whether the log
+is healthy, knowledge-base entries, chats waiting for an operator, open chat sockets.
+
+With ``--workers N`` each worker process reports its own figures (the scraper sums them).
+Access: admins (sign-in or API token), ``CONTACT_ADMIN_TOKEN``, or loopback when no token is set.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from contact.keys import CHAT_HUB, HANDOFFS, INQUIRY_LOG, KNOWLEDGE
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Metrics:
+    """The app's registry and its instruments."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("contact_http_requests", "HTTP requests answered.",
+                                ["route", "method", "status"], registry=self.registry)
+        self.latency = Histogram("contact_http_request_seconds", "Time to answer an HTTP request.", ["route"],
+                                 buckets=(.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5),
+                                 registry=self.registry)
+        self.replies = Counter("contact_replies", "Replies of the assistant by kind.", ["kind"],
+                               registry=self.registry)
+
+
+METRICS = web.AppKey("metrics", Metrics)
+
+
+class _StateCollector(Collector):
+    """Gauges read from the app's resources when scraped."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        app = self.app
+        if INQUIRY_LOG in app:
+            log = app[INQUIRY_LOG]
+            yield GaugeMetricFamily("contact_log_commits", "Commit batches of the inquiry log.", value=log.commits)
+            yield GaugeMetricFamily("contact_log_rows", "Rows written to the inquiry log.", value=log.rows_written)
+            yield GaugeMetricFamily("contact_log_healthy", "1 when the inquiry log can commit.",
+                                    value=int(log.healthy))
+        if KNOWLEDGE in app and app[KNOWLEDGE].ready:
+            yield GaugeMetricFamily("contact_knowledge_entries", "Entries in the loaded knowledge base.",
+                                    value=len(app[KNOWLEDGE].engine.kb))
+        if HANDOFFS in app:
+            yield GaugeMetricFamily("contact_handoffs_waiting", "Chats waiting for an operator.",
+                                    value=len(app[HANDOFFS]))
+        if CHAT_HUB in app:
+            yield GaugeMetricFamily("contact_chat_sockets", "Open citizen chat WebSockets.",
+                                    value=len(app[CHAT_HUB].sockets))
+
+
+def _route(request: web.Request) -> str:
+    info = request.match_info
+    if info.http_exception is not None or info.route.resource is None:
+        return "unmatched"  # never the raw path: unbounded label values
+    return info.route.resource.canonical
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    metrics = request.app[METRICS]
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        route = _route(request)
+        metrics.requests.labels(route, request.method, str(status)).inc()
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    """The Prometheus text exposition of this process's metrics."""
+    from contact.views import require_admin
+
+    await require_admin(request)
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+
+def setup_metrics(app: web.Application) -> None:
+    metrics = Metrics()
+    metrics.registry.register(_StateCollector(app))
+    app[METRICS] = metrics
+    app.middlewares.insert(0, count_requests)  # outermost: sees the final status of every request
+    app.router.add_get("/metrics", metrics_view)

@@ -1,0 +1,148 @@
+"""The inquiry log on PostgreSQL (contact.pg): same schema as SQLite, same API, several nodes on one log."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+
+from contact import accounts, pg
+from contact.inquiry_log import InquiryLog, connect, migrate
+from tests.postgres import fresh_database, postgres_server
+from tests.server import Server
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(server_url: str) -> str:
+    return fresh_database(server_url)
+
+
+def _sqlite_schema(path: str) -> dict[str, set[str]]:
+    db = connect(path)
+    migrate(db)
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    schema = {t: {c[1] for c in db.execute(f"PRAGMA table_info({t})")} for t in tables}
+    db.conn.close()
+    return schema
+
+
+def test_the_schema_matches_sqlite_column_for_column(pg_url, tmp_path) -> None:
+    """Every SQLite migration has its PostgreSQL twin: same tables, same columns (plus handoffs.rowid)."""
+    expected = _sqlite_schema(str(tmp_path / "log.sqlite3"))
+    db = pg.connect(pg_url)
+    assert migrate(db) == len(pg.MIGRATIONS)
+    actual = {t: db.columns(t) for t in db.table_names()}
+    actual["handoffs"] = actual["handoffs"] - {"rowid"}
+    assert actual == expected
+    assert migrate(db) == len(pg.MIGRATIONS)  # idempotent
+    db.conn.close()
+
+
+def test_placeholders_are_translated_outside_quotes() -> None:
+    assert pg.to_pyformat("SELECT * FROM t WHERE a = ? AND b LIKE '%?%'") == \
+        "SELECT * FROM t WHERE a = %s AND b LIKE '%%?%%'"
+
+
+async def test_group_commit_reads_and_claims_on_postgres(pg_url) -> None:
+    """Rows are committed before record() returns; a claim is a compare-and-set across two nodes' logs."""
+    node_a, node_b = InquiryLog(pg_url), InquiryLog(pg_url)
+    node_a.open()
+    node_b.open()
+    try:
+        rows = [{"id": f"q{n}", "created_at": "2026-11-20T10:00:00+09:00", "channel": "web", "text": "住民票",
+                 "kind": "answer", "confidence": 0.9, "candidates": ["juminhyo"]} for n in range(40)]
+        await asyncio.gather(*(node.record(row) for node, row in zip([node_a, node_b] * 20, rows, strict=True)))
+        assert await node_a.count() == 40 and await node_b.count() == 40
+        assert await node_b.exists("q7")
+        await node_a.add_feedback({"inquiry_id": "q7", "created_at": "2026-11-20T10:01:00+09:00", "helpful": 1})
+        with pytest.raises(pg.psycopg.IntegrityError):  # feedback for an unknown inquiry: that row fails alone
+            await node_a.add_feedback({"inquiry_id": "nope", "created_at": "2026-11-20T10:01:00+09:00",
+                                       "helpful": 1})
+        await node_a.add_handoff({"id": "h1", "session_id": "s-000001", "created_at": "2026-11-20T10:02:00+09:00",
+                                  "status": "waiting", "reason": "request"})
+        wins = await asyncio.gather(*(
+            node.update_handoff("h1", {"status": "claimed", "claimed_by": name}, only_if_status="waiting")
+            for node, name in ((node_a, "op-a"), (node_b, "op-b"))))
+        assert sorted(wins) == [False, True]
+        assert [h["status"] for h in await node_b.handoffs()] == ["claimed"]
+    finally:
+        await node_a.close()
+        await node_b.close()
+
+
+def test_accounts_work_on_postgres(pg_url) -> None:
+    db = pg.connect(pg_url)
+    migrate(db)
+    user_id = accounts.add_user(db, "sato", "operator", "correct horse battery")
+    assert isinstance(user_id, int)
+    token = accounts.issue_token(db, "sato")
+    principal = accounts.token_principal(db, token)
+    assert principal is not None and principal.name == "sato"
+    assert [u["name"] for u in accounts.list_users(db)] == ["sato"]
+    db.conn.close()
+
+
+def test_two_service_nodes_share_one_log(pg_url, tmp_path) -> None:
+    """Two `contact serve` processes on one PostgreSQL database: every answered ask is in the shared log."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    nodes = [Server(tmp_path / name, env={"CONTACT_DB": pg_url}) for name in ("a", "b")]
+    try:
+        ids = []
+        for n in range(10):
+            status, body = nodes[n % 2].post("/api/v1/ask", {"text": "住民票はいくらですか"})
+            assert status == 200, body
+            ids.append(body["inquiry_id"])
+    finally:
+        for node in nodes:
+            node.stop()
+    db = pg.connect(pg_url)
+    stored = {r["id"] for r in db.query("SELECT id FROM inquiries")}
+    db.conn.close()
+    assert stored == set(ids)
+
+
+def test_a_sqlite_file_is_untouched_by_the_postgres_code(tmp_path) -> None:
+    path = tmp_path / "plain.sqlite3"
+    db = connect(str(path))
+    migrate(db)
+    db.conn.close()
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_the_service_and_the_staff_views_run_on_postgres(aiohttp_client, settings, pg_url) -> None:
+    """Ask, feedback, sign-in, an operator record and the staff analysis, all against PostgreSQL."""
+    from contact.app import create_app
+
+    on_pg = settings.with_(db=pg_url)
+    db = pg.connect(pg_url)
+    migrate(db)
+    accounts.add_user(db, "hiro", "staff", None)
+    staff = {"Authorization": f"Bearer {accounts.issue_token(db, 'hiro')}"}
+    db.conn.close()
+    client = await aiohttp_client(create_app(on_pg))
+    asked = [await (await client.post("/api/v1/ask", json={"text": text})).json()
+             for text in ("住民票はいくらですか", "明日の天気は", "区役所に苦情があります。対応が遅すぎる")]
+    assert (await client.post("/api/v1/feedback", json={"inquiry_id": asked[0]["inquiry_id"],
+                                                        "helpful": True})).status == 201
+    listing = await client.get("/api/v1/inquiries", headers=staff)
+    assert listing.status == 200, await listing.text()
+    body = await listing.json()
+    assert body["total"] == 3
+    for view in ("summary", "volume", "breakdown?by=ward", "gaps", "words", "rising?end=2026-11-20"):
+        resp = await client.get(f"/api/v1/stats/{view}", headers=staff)
+        assert resp.status == 200, (view, await resp.text())
+    csv = await client.get("/api/v1/inquiries.csv", headers=staff)
+    assert csv.status == 200 and (await csv.read()).startswith(b"\xef\xbb\xbf")
+    report = await client.get("/api/v1/reports/monthly?month=2026-11", headers=staff)
+    assert report.status == 200 and "<svg" in await report.text()
