@@ -24,13 +24,17 @@ class Cues:
     handoff: tuple[str, ...]
     smalltalk: Mapping[str, tuple[str, ...]]
     focus: Mapping[str, tuple[str, ...]]
+    checklist: tuple[str, ...] = ()
+    """Words asking what to do as a whole (何をすれば, やること …): life events answer those."""
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> Cues:
         with path.open(encoding="utf-8") as f:
-            data = yaml.safe_load(f)
-        if not isinstance(data, dict) or set(data) != {"handoff", "smalltalk", "focus"}:
-            raise CueError(f"{path}: expected exactly the sections handoff, smalltalk, focus")
+            data = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        if not isinstance(data, dict) or not {"handoff", "smalltalk", "focus"} <= set(data) <= {
+            "handoff", "smalltalk", "focus", "checklist"
+        }:
+            raise CueError(f"{path}: expected the sections handoff, smalltalk, focus and optionally checklist")
         unknown = set(data["focus"]) - set(FOCI)
         if unknown:
             raise CueError(f"{path}: unknown focus {sorted(unknown)}; known: {FOCI}")
@@ -42,10 +46,14 @@ class Cues:
             handoff=norm(data["handoff"]),
             smalltalk={k: norm(v) for k, v in data["smalltalk"].items()},
             focus={k: norm(v) for k, v in data["focus"].items()},
+            checklist=norm(data.get("checklist") or []),
         )
 
     def wants_handoff(self, text: str) -> bool:
         return any(c in text for c in self.handoff)
+
+    def wants_checklist(self, text: str) -> bool:
+        return any(c in text for c in self.checklist)
 
     def smalltalk_kind(self, text: str) -> str | None:
         for kind, words in self.smalltalk.items():

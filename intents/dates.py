@@ -361,6 +361,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], _Handler], ...] = (
 )  # fmt: skip
 
 
+_ANY_START = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z0-9]+>', '(?:', p.pattern)})" for p, _ in _PATTERNS))
+"""Any of the patterns (named groups dropped): finds the next position where one can match, so the scan
+skips the plain text between date expressions instead of trying every pattern at every character."""
+
+
 def _normalize(text: str) -> tuple[str, list[int]]:
     """NFKC per character, with the original offset of every output character (plus the end)."""
     out: list[str] = []
@@ -381,6 +386,10 @@ def scan_dates(text: str, now: dt.datetime) -> DateScan:
     invalid: list[InvalidDate] = []
     pos = 0
     while pos < len(norm):
+        found = _ANY_START.search(norm, pos)
+        if found is None:
+            break
+        pos = found.start()
         best: tuple[re.Match[str], _Handler] | None = None
         for pattern, handler in _PATTERNS:
             m = pattern.match(norm, pos)

@@ -62,9 +62,12 @@ def _document(kb: KnowledgeBase, e: Sourced) -> Document:
         office = kb.offices.get(e.office)
         office_name = office.name if office else ""
         title = f"{office_name} {e.name}".strip()
+        # The office's other names and stations with the window's: "溝の口の区役所の保険年金課".
+        places = office.aliases if office else ()
         return Document(
             e.id, "window", title, office.ward if office else None, "窓口", (title, e.name),
-            {"title": (title,), "questions": (), "body": (e.handles,)},
+            {"title": (title,), "questions": tuple(f"{p} {e.name}" for p in places if p != office_name),
+             "body": (e.handles,)},
         )
     if isinstance(e, Procedure):
         names = (e.name, *e.aliases)

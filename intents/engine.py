@@ -14,8 +14,11 @@ it in whole, so a request never sees a half-built index.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import math
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -26,12 +29,14 @@ from intents.compose import Answer, ContactPoint, compose, contact_point
 from intents.cues import Cues
 from intents.dates import DateMention, resolve_dates
 from intents.documents import Document, documents
+from intents.english import English
 from intents.entities import Entities, Gazetteer
 from intents.index import BM25Index
-from intents.normalize import is_kana_only, normalize, to_katakana
+from intents.normalize import char_bigrams, is_kana_only, normalize, to_katakana
 from intents.opening_days import CALENDAR_VOCABULARY, calendar_answer, is_time_question, place_for
+from intents.spelling import Speller, compound_nouns
 from intents.synonyms import Synonyms
-from intents.tokenize import Tokenizer, content_terms
+from intents.tokenize import Token, Tokenizer, content_terms, term_units
 from knowledge.calendar_text import Lang, describe_day, format_opening
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import WARDS, Procedure
@@ -44,14 +49,19 @@ DATE_WORDS = frozenset(
 )
 """Time words: they say *when*, not *what*, so they do not pick an entry."""
 
-COVERAGE_FLOOR = 0.6
-"""Ranking multiplies the BM25 score by COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * coverage."""
-
 RESIDENCE_WORDS = frozenset({"住む", "在住", "住まい", "暮らす", "住所"})
 """"中原区に住んでいます" only tells the ward: these words do not make it a question."""
 
-BODY_ONLY_COVERAGE = 0.5
-"""Coverage credit for a query term found only in an entry's body, not in its title or questions."""
+_KANJI = re.compile(r"[\u3400-\u9fff々]")
+_ALL_KANJI = re.compile(r"^[\u3400-\u9fff々]+$")
+_PIECE_SPLIT = re.compile(r"[\s（）()「」『』・、。,/?？!！]+")
+
+_NOUNISH = frozenset({"名詞", "接頭辞", "接尾辞"})
+_NUMBER = re.compile(r"^[\d.,]+$|^(通|枚|部|件|個|冊|点)$")
+"""Numbers and counters ("2通"): they say how many, not what; they do not count towards coverage."""
+
+SHORT_FIELDS = frozenset({"title", "questions"})
+"""Fields whose texts are each a name or a question: matched one by one as well as in bulk."""
 
 MAX_NAME_READING = 24
 """Names (and aliases) longer than this in katakana are sentences, not names: no fuzzy name match."""
@@ -67,6 +77,37 @@ class Thresholds:
     """Second score / first score at or above which two different entries are "close"."""
     fuzzy_cutoff: float = 86.0
     """Minimum rapidfuzz partial ratio between readings for a name to count as matched."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Ranking weights (see :meth:`Engine.rank`)."""
+
+    candidates: int = 30
+    """BM25 hits considered."""
+    cue: float = 0.5
+    """Weight of focus cue words (手数料, どこ …) in BM25: they say what is asked, not which entry."""
+    part: float = 0.5
+    """Weight of the short units of compounds in BM25."""
+    expansion: float = 0.4
+    """Weight of terms implied by synonyms (引っ越し → 転入 …)."""
+    coverage_floor: float = 0.6
+    """The relative BM25 score is multiplied by coverage_floor + (1 - coverage_floor) * coverage."""
+    body_only_coverage: float = 0.5
+    """Coverage credit for a query unit found only in an entry's body, not in its title or questions."""
+    short_text: float = 2.0
+    """Weight of the best single name/question match (:meth:`Engine._short_match`)."""
+    title: float = 0.25
+    """Extra weight of the best match among an entry's names (its title field) alone: naming an entry is
+    stronger evidence than resembling one of its sample questions."""
+    related: float = 0.4
+    """Weight of the base's words sharing a Sudachi synonym group with a word of the question."""
+    related_short: float = 0.5
+    """The same, in the name/question match (the related words do not add to the question's mass)."""
+    bigrams: float = 1.0
+    """Weight of the IDF-weighted share of the question's character bigrams found in the entry's text."""
+    checklist: float = 1.5
+    """Multiplier for life events when the question asks what to do (何をすれば, やること …)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +129,8 @@ class Candidate:
     score: float
     coverage: float
     matched: tuple[str, ...]
+    features: tuple[tuple[str, float], ...] = ()
+    """The ranking features behind the score (relative BM25, coverage, best name/question match, bigrams)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +150,17 @@ class Understanding:
     """Short units of compound terms (免除申請 → 免除, 申請): they help ranking, not coverage."""
     has_unknown_words: bool = False
     """Sudachi met a word it does not know (a typo, or kana where kanji was meant)."""
+    units: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(term, its short units) for each content word: coverage and name matching count units."""
+
+    related: tuple[str, ...] = ()
+    """The base's words in the same Sudachi synonym group as a word of the question (育児 → 子育て)."""
+
+    @property
+    def cue_text(self) -> str:
+        """The text routing cues are looked for in: the rewritten text, and the original when they differ
+        (English cues such as "talk to a person" are gone once English is turned into Japanese)."""
+        return self.rewritten if self.rewritten == self.normalized else f"{self.rewritten}\n{self.normalized}"
 
 
 @dataclass(frozen=True)
@@ -134,88 +188,208 @@ class Engine:
         tokenizer: Tokenizer | None = None,
         synonyms: Synonyms | None = None,
         cues: Cues | None = None,
+        english: English | None = None,
         thresholds: Thresholds = Thresholds(),
+        weights: Weights = Weights(),
     ) -> None:
         self.kb = kb
-        self.tokenizer = tokenizer or Tokenizer()
         self.synonyms = synonyms or Synonyms.load()
+        self.english = english or English.load()
+        self.tokenizer = tokenizer or Tokenizer.for_kb(kb, self.synonyms)
         self.cues = cues or Cues.load()
         self.thresholds = thresholds
+        self.weights = weights
         self.contact = contact_point(kb)
         self._cue_words = frozenset(terms[0] for terms in map(self._terms, self.cues.cue_words()) if terms)
         self.docs: list[Document] = list(documents(kb))
-        fields = [{name: self._field_terms(texts) for name, texts in d.fields.items()} for d in self.docs]
+        fields: list[dict[str, list[str]]] = []
+        vocabulary: list[str] = []
+        group_terms: dict[int, set[str]] = defaultdict(set)
+        short_units: list[list[tuple[frozenset[str], bool]]] = []
+        for d in self.docs:
+            doc_fields: dict[str, list[str]] = {}
+            shorts: list[tuple[frozenset[str], bool]] = []
+            for name, texts in d.fields.items():
+                terms: list[str] = []
+                for text in texts:
+                    tokens = self._tokens(text)
+                    terms += content_terms(tokens)
+                    for t in tokens:
+                        for g in t.groups:
+                            group_terms[g].add(t.normalized)
+                    if name in SHORT_FIELDS:
+                        units = frozenset(u for _, us in term_units(tokens) for u in us)
+                        if units:
+                            shorts.append((units, name == "title"))
+                        vocabulary += compound_nouns(tokens)
+                        vocabulary += (t.surface for t in tokens if t.is_content and _ALL_KANJI.match(t.surface))
+                doc_fields[name] = terms
+            fields.append(doc_fields)
+            short_units.append(shorts)
+        self._fields = fields
+        # Character bigrams of each entry's whole text, with their IDF: a tokenisation-free view of coverage.
+        doc_grams = [frozenset(char_bigrams(" ".join(t for texts in d.fields.values() for t in texts)))
+                     for d in self.docs]
+        gram_df: dict[str, int] = defaultdict(int)
+        for grams in doc_grams:
+            for gram in grams:
+                gram_df[gram] += 1
+        n_docs = len(self.docs)
+        self._gram_idf = {gram: math.log(1.0 + (n_docs - n + 0.5) / (n + 0.5)) for gram, n in gram_df.items()}
+        self._doc_grams = doc_grams
+        self._group_terms = {g: frozenset(ts) for g, ts in group_terms.items() if len(ts) > 1}
+        """Sudachi synonym group → the base's words in it: 子育て finds 育児."""
         self.index = BM25Index(fields)
         # Terms in an entry's title or questions: a query term found only in the body covers less.
         self._strong = [frozenset(f.get("title", [])) | frozenset(f.get("questions", [])) for f in fields]
+        # Names and questions of each entry as unit sets with their IDF mass: "which one short text is this?",
+        # kept inverted (unit → the short texts holding it) so a question only visits the texts it shares units with.
+        self._short_mass: list[list[float]] = []
+        postings: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self._short_names: list[frozenset[int]] = []
+        """For each entry, which of its short texts are names (title field) rather than questions."""
+        for doc_id, us in enumerate(short_units):
+            masses = []
+            unique: dict[frozenset[str], bool] = {}
+            for units, is_name in us:
+                unique[units] = unique.get(units, False) or is_name
+            for i, units in enumerate(unique):
+                masses.append(sum(self.index.idf(x) for x in units))
+                for x in units:
+                    postings[x][doc_id].append(i)
+            self._short_mass.append(masses)
+            self._short_names.append(frozenset(i for i, is_name in enumerate(unique.values()) if is_name))
+        self._short_postings = {x: {d: tuple(ix) for d, ix in docs.items()} for x, docs in postings.items()}
+        """unit → entry → the indexes of that entry's names/questions holding the unit."""
         self.gazetteer = Gazetteer(kb)
+        for d in self.docs:
+            for n in d.names:
+                vocabulary += _PIECE_SPLIT.split(self._rewrite(normalize(n)))
+        self.speller = Speller(vocabulary)
         self._by_id = {d.entry_id: i for i, d in enumerate(self.docs)}
         names: list[str] = []
         owners: list[int] = []
         for i, d in enumerate(self.docs):
             for name in d.names:
-                reading = self.tokenizer.reading(self.synonyms.rewrite(normalize(name)))
+                reading = self.tokenizer.reading(self._rewrite(normalize(name)))
                 if 3 <= len(reading) <= MAX_NAME_READING:
                     names.append(reading)
                     owners.append(i)
         self._name_readings = names
         self._procedure_names = [
-            (self.synonyms.rewrite(normalize(n)), p)
+            (self._rewrite(normalize(n)), p)
             for p in kb.procedures.values() for n in (p.name, *p.aliases) if len(n) >= 2
         ]
         self._name_owners = owners
 
     # -- understanding -------------------------------------------------------------------------
 
-    def _terms(self, text: str) -> list[str]:
-        return self.tokenizer.terms(self.synonyms.rewrite(normalize(text)))
+    def _rewrite(self, normalized: str) -> str:
+        """English into Japanese terms, then citizens' variants into the city's wording."""
+        return self.synonyms.rewrite(self.english.translate(normalized))
 
-    def _field_terms(self, texts: Sequence[str]) -> list[str]:
-        out: list[str] = []
-        for t in texts:
-            out += self._terms(t)
-        return out
+    def _tokens(self, text: str) -> list[Token]:
+        return self.tokenizer.tokens(self._rewrite(normalize(text)))
+
+    def _terms(self, text: str) -> list[str]:
+        return content_terms(self._tokens(text))
 
     def understand(self, text: str) -> Understanding:
         normalized = normalize(text)
-        rewritten = self.synonyms.rewrite(normalized)
+        rewritten = self._rewrite(normalized)
         tokens = self.tokenizer.tokens(rewritten)
+        suspicious = self._suspicious(tokens)
+        if suspicious:
+            corrected = self.speller.correct(rewritten, suspicious)
+            if corrected != rewritten:
+                rewritten = corrected
+                tokens = self.tokenizer.tokens(rewritten)
         terms = content_terms(tokens, with_parts=False)
         primary = set(terms)
         parts = [p for p in content_terms(tokens) if p not in primary]
+        related: list[str] = []
+        for t in tokens:
+            if t.normalized in primary:
+                for g in t.groups:
+                    related += (x for x in self._group_terms.get(g, ()) if x not in primary)
         return Understanding(
+            related=tuple(dict.fromkeys(related)),
+            units=tuple(term_units(tokens)),
             parts=tuple(dict.fromkeys(parts)),
             has_unknown_words=any(t.oov for t in tokens),
             normalized=normalized,
             rewritten=rewritten,
             terms=tuple(terms),
             entities=self.gazetteer.extract(rewritten),
-            foci=self.cues.foci(rewritten),
+            foci=self.cues.foci(rewritten if rewritten == normalized else f"{rewritten}\n{normalized}"),
         )
+
+    def _suspicious(self, tokens: Sequence[Token]) -> list[str]:
+        """Surfaces of tokens that look like a slip: words the base does not know, or one-kanji scraps
+        next to each other (課税証名書 → 課税/証/名/書)."""
+        out = []
+        for i, t in enumerate(tokens):
+            if not (t.oov or t.pos in _NOUNISH) or not _KANJI.search(t.surface):
+                continue
+            unknown = t.oov or t.normalized not in self.index
+            scrap = len(t.surface) == 1 and any(
+                0 <= j < len(tokens) and len(tokens[j].surface) == 1 and _KANJI.search(tokens[j].surface)
+                for j in (i - 1, i + 1))
+            if unknown or scrap:
+                out.append(t.surface)
+        return out
+
+    def _only_ward(self, u: Understanding) -> bool:
+        """The ward was read from a word that says only where (a ward, a station), not an office's name."""
+        source = u.entities.ward_source
+        return source is not None and not self.gazetteer.names_office(source)
 
     # -- ranking ---------------------------------------------------------------------------------
 
     def rank(self, u: Understanding, ward: str | None, limit: int = 10) -> list[Candidate]:
-        """Candidates for the question, best first, with their score and IDF-weighted term coverage."""
-        ward_terms = set(WARDS) | ({u.entities.ward_source} if u.entities.ward_source else set())
-        key_terms = [t for t in u.terms if t not in self._cue_words and t not in DATE_WORDS]
-        boosts = {t: 0.5 for t in u.terms if t in self._cue_words}
-        boosts.update({t: 0.5 for t in u.parts})
+        """Candidates for the question, best first, with their score and IDF-weighted unit coverage."""
+        w = self.weights
+        idf = self.index.idf
+        ward_terms = set(WARDS) | ({u.entities.ward_source} if self._only_ward(u) else set())
+        key_terms = [t for t in u.terms if t not in self._cue_words and t not in DATE_WORDS and not _NUMBER.match(t)]
+        boosts = {t: w.cue for t in u.terms if t in self._cue_words}
+        boosts.update({t: w.part for t in u.parts})
         expansions = self.synonyms.expansions(list(u.terms))
-        boosts.update({t: 0.4 for t in expansions})
-        hits = self.index.search([*u.terms, *u.parts, *expansions], limit=40, boosts=boosts)
-        denominator_terms = [t for t in key_terms if t not in ward_terms] or key_terms
-        total_idf = sum(self.index.idf(t) for t in dict.fromkeys(denominator_terms))
+        boosts.update({t: w.expansion for t in expansions})
+        if w.related:
+            related = [t for t in u.related if t not in boosts and t not in u.terms]
+            boosts.update({t: w.related for t in related})
+            expansions += related
+        hits = self.index.search([*u.terms, *u.parts, *expansions], limit=w.candidates, boosts=boosts)
+        # What the question is about, in short units: coverage and name matching count these.
+        topic = [t for t in key_terms if t not in ward_terms] or key_terms
+        topic_set = set(topic)
+        key_units = list(dict.fromkeys(x for t, units in u.units if t in topic_set for x in units))
+        total_idf = sum(idf(x) for x in key_units)
+        # A name or question is matched on all the question says (土曜日 and どこ included), dates and wards aside.
+        short_units: dict[str, float] = {}
+        for t, units in u.units:
+            if t not in DATE_WORDS and t not in ward_terms:
+                for x in units:
+                    short_units[x] = max(short_units.get(x, 0.0), idf(x) * (w.cue if t in self._cue_words else 1.0))
+        short_idf = sum(short_units.values())
+        if w.related_short:
+            for x in u.related:
+                if x not in short_units:
+                    short_units[x] = idf(x) * w.related_short
 
         scores: dict[int, float] = {}
         coverage: dict[int, float] = {}
         matched: dict[int, frozenset[str]] = {}
+        best_bm25 = hits[0].score if hits else 0.0
+        unit_idf = [(x, idf(x)) for x in key_units]
+        body_only = w.body_only_coverage
         for h in hits:
             strong = self._strong[h.doc]
-            covered = sum(self.index.idf(t) * (1.0 if t in strong else BODY_ONLY_COVERAGE)
-                          for t in h.matched if t in denominator_terms)
-            scores[h.doc] = h.score
+            found = h.matched
+            covered = sum(v if x in strong else v * body_only for x, v in unit_idf if x in found)
             coverage[h.doc] = covered / total_idf if total_idf else 0.0
+            scores[h.doc] = h.score / best_bm25
             matched[h.doc] = h.matched
 
         # Fuzzy match of entry names on readings: typos, kana for kanji, unknown words.
@@ -223,7 +397,6 @@ class Engine:
         if needs_fuzzy and self._name_readings:
             reading = to_katakana(self.tokenizer.reading(u.rewritten))
             if len(reading) >= 3:
-                best_scale = max(scores.values(), default=0.0) or total_idf or 1.0
                 for _, fz, idx in process.extract(
                     reading, self._name_readings, scorer=fuzz.partial_ratio,
                     score_cutoff=self.thresholds.fuzzy_cutoff, limit=8,
@@ -234,26 +407,75 @@ class Engine:
                     doc = self._name_owners[idx]
                     share = min(1.0, name_len / max(len(reading), 1) + 0.3)
                     bonus = (fz / 100.0) * share
-                    scores[doc] = max(scores.get(doc, 0.0), best_scale * bonus)
+                    scores[doc] = max(scores.get(doc, 0.0), bonus)
                     coverage[doc] = max(coverage.get(doc, 0.0), bonus)
                     matched.setdefault(doc, frozenset({"~" + self._name_readings[idx]}))
 
+        short = self._short_matches(scores, short_units, short_idf) if w.short_text and short_idf else {}
+        query_grams: dict[str, float] = {}
+        if w.bigrams:
+            for g in char_bigrams(u.rewritten):
+                query_grams[g] = self._gram_idf.get(g, 0.0)
+        gram_mass = sum(query_grams.values())
         effective_ward = u.entities.ward or ward
-        ranked: list[Candidate] = []
-        for doc_id, score in scores.items():
+        checklist = self.cues.wants_checklist(u.cue_text)
+        prescored: list[tuple[float, float, int, float, float, float]] = []
+        for doc_id, lexical in scores.items():
             d = self.docs[doc_id]
+            cov = min(1.0, coverage.get(doc_id, 0.0))
+            name, title = short.get(doc_id, (0.0, 0.0))
             # An entry that covers all of the question beats one that matches part of it strongly.
-            score *= COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * min(1.0, coverage.get(doc_id, 0.0))
+            score = (lexical * (w.coverage_floor + (1.0 - w.coverage_floor) * cov) + w.short_text * name
+                     + w.title * title)
+            factor = 1.0
             if d.ward and effective_ward:
-                score *= 1.3 if d.ward == effective_ward else 0.25
-            if u.entities.offices and d.kind == "office" and d.entry_id in u.entities.offices:
-                score *= 1.5
-            ranked.append(
-                Candidate(d.entry_id, d.title, d.kind, score, coverage.get(doc_id, 0.0),
-                          tuple(sorted(matched.get(doc_id, frozenset()))))
-            )
-        ranked.sort(key=lambda c: c.score, reverse=True)
-        return ranked[:limit]
+                factor *= 1.3 if d.ward == effective_ward else 0.25
+            if checklist and d.kind == "life_event":
+                factor *= w.checklist
+            prescored.append((score * factor, factor, doc_id, lexical, cov, name))
+        prescored.sort(reverse=True)
+        # The bigram share adds at most w.bigrams × factor: once that cannot lift an entry into the top
+        # ``limit`` any more, the rest are not looked at (the result is the same, the work is less).
+        best: list[tuple[float, int, float, float, float, float]] = []  # a min-heap of the top ``limit``
+        for prescore, factor, doc_id, lexical, cov, name in prescored:
+            if len(best) >= limit and prescore + w.bigrams * factor <= best[0][0]:
+                break
+            gram = 0.0
+            if gram_mass:
+                shared = self._doc_grams[doc_id].intersection(query_grams)
+                gram = sum(query_grams[g] for g in shared) / gram_mass
+            item = (prescore + w.bigrams * gram * factor, -doc_id, lexical, cov, name, gram)
+            if len(best) < limit:
+                heapq.heappush(best, item)
+            elif item > best[0]:
+                heapq.heapreplace(best, item)
+        ranked = []
+        for score, neg_id, lexical, cov, name, gram in sorted(best, reverse=True):
+            d = self.docs[-neg_id]
+            ranked.append(Candidate(d.entry_id, d.title, d.kind, score, cov,
+                                    tuple(sorted(matched.get(-neg_id, frozenset()))),
+                                    (("bm25", lexical), ("coverage", cov), ("name", name), ("bigrams", gram))))
+        return ranked
+
+    def _short_matches(self, docs: Iterable[int], query_units: Mapping[str, float],
+                       query_mass: float) -> dict[int, tuple[float, float]]:
+        """How well one of each entry's names or questions alone matches the question: the best, over them,
+        of shared² / (mass of the text × mass of the question), a cosine on IDF-weighted unit sets
+        (``query_units``: unit → its weight in the question; cue words weigh less); and the same over
+        the entry's names (title field) only."""
+        lists = [(self._short_postings[x], weight) for x, weight in query_units.items() if x in self._short_postings]
+        best: dict[int, tuple[float, float]] = {}
+        for doc_id in docs:
+            shared: dict[int, float] = {}
+            for by_doc, weight in lists:
+                for i in by_doc.get(doc_id, ()):
+                    shared[i] = shared.get(i, 0.0) + weight
+            if shared:
+                masses = self._short_mass[doc_id]
+                names = self._short_names[doc_id]
+                values = [(m * m / masses[i] / query_mass, i in names) for i, m in shared.items()]
+                best[doc_id] = (max(v for v, _ in values), max((v for v, is_name in values if is_name), default=0.0))
+        return best
 
     # -- deciding -------------------------------------------------------------------------------
 
@@ -265,17 +487,20 @@ class Engine:
         explain: dict[str, object] = {
             "terms": list(u.terms), "foci": list(u.foci), "ward": ward,
             "offices": list(u.entities.offices),
+            "rewritten": u.rewritten,
+            "candidates": [{"entry_id": c.entry_id, "matched": list(c.matched),
+                            "features": {k: round(v, 3) for k, v in c.features}} for c in candidates[:5]],
         }
 
         def reply(kind: ReplyKind, confidence: float, **kw: object) -> Reply:
             return Reply(kind=kind, confidence=round(confidence, 3), candidates=tuple(candidates[:5]),
                          ward=ward, understanding=u, explain=explain, **kw)  # type: ignore[arg-type]
 
-        if self.cues.wants_handoff(u.rewritten):
+        if self.cues.wants_handoff(u.cue_text):
             return reply("handoff", 1.0, text=self._handoff_text(), topic=ctx.topic)
 
         key_terms = [t for t in u.terms if t not in self._cue_words and t not in DATE_WORDS
-                     and t not in WARDS and t != u.entities.ward_source]
+                     and t not in WARDS and not (t == u.entities.ward_source and self._only_ward(u))]
         # A follow-up that names no new topic ("土曜は？", "中原区です") continues the last one.
         if not key_terms and ctx.topic and (u.foci or u.entities.ward):
             entry = self.kb.get(ctx.topic)
@@ -305,10 +530,14 @@ class Engine:
                                  follow_ups=("次の土曜開庁日は？", "年末年始の休みは？"))
 
         confidence = self._confidence(candidates)
-        smalltalk = self.cues.smalltalk_kind(u.rewritten)
+        smalltalk = self.cues.smalltalk_kind(u.cue_text)
         if smalltalk and len(u.normalized) <= 20 and confidence < self.thresholds.answer + 0.2:
             return reply("smalltalk", 1.0, text=_SMALLTALK[smalltalk], topic=ctx.topic)
 
+        if u.entities.elsewhere and not u.entities.ward:
+            explain["elsewhere"] = u.entities.elsewhere
+            return reply("fallback", min(confidence, self.thresholds.answer / 2), text=self._elsewhere_text(
+                u.entities.elsewhere), follow_ups=("オペレーターと話したい",))
         if top is None or confidence < self.thresholds.answer:
             return reply("fallback", confidence, text=self._fallback_text(), follow_ups=("オペレーターと話したい",))
 
@@ -433,6 +662,11 @@ class Engine:
         cp = self.contact
         return (f"オペレーターにおつなぎします。お電話の場合は{cp.name}（{cp.phone}、{cp.hours}）"
                 "でもお受けしています。")
+
+    def _elsewhere_text(self, place: str) -> str:
+        cp = self.contact
+        return (f"申し訳ありません。{place}の手続きや施設については、こちらではお答えできません（わかりません）。"
+                f"{place}にお問い合わせください。川崎市のことでしたら{cp.name}（{cp.phone}、{cp.hours}）でもお受けしています。")
 
     def _fallback_text(self) -> str:
         cp = self.contact

@@ -18,6 +18,11 @@ from knowledge.schema import WARDS
 _WARD_SHORT = {"中原": "中原区", "高津": "高津区", "宮前": "宮前区", "多摩": "多摩区", "麻生": "麻生区"}
 _AMBIGUOUS = frozenset({"川崎", "川崎市", "幸"})
 """Names that usually mean the city (or a common word), never a ward by themselves."""
+_OTHER_MUNICIPALITY = re.compile(r"(?<![\u4e00-\u9fff々])([\u4e00-\u9fff々]{1,6}[市区町村])(?=役所|役場|の)")
+"""A municipality's name used as the owner of what is asked ("横浜市の …", "世田谷区役所"); a name of this
+city (川崎市, its wards, its offices) is not another municipality."""
+_GENERIC_PLACES = frozenset({"本市", "当市", "他市", "各市", "同市", "全市", "本区", "当区", "他区", "各区", "同区",
+                             "全区", "市区町村", "区市町村", "市町村"})
 _WARD_ROMAJI = {
     "kawasaki-ku": "川崎区", "saiwai": "幸区", "nakahara": "中原区", "takatsu": "高津区",
     "miyamae": "宮前区", "tama": "多摩区", "asao": "麻生区",
@@ -31,6 +36,8 @@ class Entities:
     """The words the ward was read from (中原区, 武蔵小杉 …), for the explanation."""
     offices: tuple[str, ...] = ()
     """Office ids mentioned by name or alias, in order of appearance."""
+    elsewhere: str | None = None
+    """Another municipality the question is about ("横浜市の粗大ごみ", "世田谷区役所"): not this city's business."""
 
 
 class Gazetteer:
@@ -56,6 +63,10 @@ class Gazetteer:
         # 多摩川 and 川崎市 are not wards: refuse a short match that runs on into these.
         self._pattern = re.compile("(?:" + "|".join(re.escape(k) for k in keys) + ")(?!川)") if keys else None
 
+    def names_office(self, surface: str) -> bool:
+        """True when ``surface`` (as matched by :meth:`extract`) is an office's name or alias."""
+        return self._names.get(surface, (None, None))[1] is not None
+
     def extract(self, text: str) -> Entities:
         """Entities of already-normalised text; the first ward mentioned wins."""
         if self._pattern is None:
@@ -68,5 +79,8 @@ class Gazetteer:
                 ward, source = w, m.group(0)
             if office and office not in offices:
                 offices.append(office)
-        return Entities(ward=ward, ward_source=source, offices=tuple(offices))
+        elsewhere = next((m.group(1) for m in _OTHER_MUNICIPALITY.finditer(text)
+                          if m.group(1) not in self._names and m.group(1) not in _AMBIGUOUS
+                          and m.group(1) not in _GENERIC_PLACES), None)
+        return Entities(ward=ward, ward_source=source, offices=tuple(offices), elsewhere=elsewhere)
 

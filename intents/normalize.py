@@ -69,3 +69,16 @@ def is_kana_only(text: str) -> bool:
     """True when the text (ignoring spaces and punctuation) is written in kana only."""
     letters = [c for c in text if not c.isspace() and unicodedata.category(c)[0] in "LN"]
     return bool(letters) and all("\u3041" <= c <= "\u30ff" for c in letters)
+
+
+_NOT_TEXT = re.compile(r"[\s\W_]+")
+
+
+_HIRAGANA_PAIR = re.compile(r"^[\u3041-\u309f]{2}$")
+
+
+def char_bigrams(text: str) -> set[str]:
+    """The character bigrams of normalised text, spaces and punctuation dropped (a tokenisation-free view);
+    pairs of hiragana (した, たい, ます) are grammar, not topic, and are left out."""
+    t = _NOT_TEXT.sub("", text)
+    return {g for g in (t[i:i + 2] for i in range(len(t) - 1)) if not _HIRAGANA_PAIR.match(g)}

@@ -27,7 +27,7 @@ class SynonymError(ValueError):
     """The synonym table is malformed."""
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """A safe YAML loader that refuses a key given twice (YAML would silently keep the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
@@ -35,7 +35,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         duplicates = {k for k in keys if keys.count(k) > 1}
         if duplicates:
             raise SynonymError(f"key(s) given twice: {', '.join(map(str, sorted(duplicates, key=str)))}")
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[object, object] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sudachipy import Config, Dictionary, SplitMode
 
 from intents.normalize import to_katakana
+
+if TYPE_CHECKING:
+    from intents.synonyms import Synonyms
+    from knowledge.loader import KnowledgeBase
 
 CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞", "代名詞", "感動詞"})
 """Parts of speech that carry meaning for retrieval."""
@@ -43,6 +48,8 @@ class Token:
     oov: bool
     parts: tuple[str, ...] = ()
     """Normalised forms of the short units (split mode A) of a compound: 免除申請 → 免除, 申請."""
+    groups: tuple[int, ...] = ()
+    """Sudachi's synonym group ids of the word (育児 and 子育て share one)."""
 
     @property
     def is_content(self) -> bool:
@@ -58,6 +65,17 @@ class Tokenizer:
             Dictionary(config=config, dict="core") if config else Dictionary(dict="core")
         )
         self._tokenizer = self._dictionary.tokenizer(mode=SplitMode.C)
+        self.user_dictionaries = tuple(user_dictionaries)
+
+    @classmethod
+    def for_kb(cls, kb: KnowledgeBase, synonyms: Synonyms | None = None) -> Tokenizer:
+        """A tokenizer with the user dictionary of ``kb``'s terms (built once, then reused from the cache);
+        the system dictionary alone when there are no terms or the dictionary cannot be built."""
+        from intents.synonyms import Synonyms
+        from intents.userdict import user_dictionary
+
+        path = user_dictionary(kb, synonyms or Synonyms.load())
+        return cls((path,) if path else ())
 
     def tokens(self, text: str) -> list[Token]:
         """All tokens of already-normalised text, spaces dropped."""
@@ -70,16 +88,17 @@ class Tokenizer:
             if pos in CONTENT_POS and len(m.surface()) > 2:
                 split = m.split(SplitMode.A)
                 if len(split) > 1:
-                    parts = tuple(p.normalized_form() for p in split if p.part_of_speech()[0] in CONTENT_POS)
+                    parts = tuple(unify(p.normalized_form()) for p in split if p.part_of_speech()[0] in CONTENT_POS)
             out.append(
                 Token(
                     surface=m.surface(),
-                    normalized=m.normalized_form(),
+                    normalized=unify(m.normalized_form()),
                     dictionary=m.dictionary_form(),
                     reading=m.reading_form(),
                     pos=pos,
                     oov=m.is_oov(),
                     parts=parts,
+                    groups=tuple(m.synonym_group_ids()) if pos in CONTENT_POS else (),
                 )
             )
         return out
@@ -96,6 +115,19 @@ class Tokenizer:
         )
 
 
+_RARE_KANJI = {"塵": "ごみ"}
+"""Normalised forms Sudachi writes with a kanji nobody uses (粗大ごみ → 粗大塵, ごみ出し → 塵出し), while
+"ごみ" alone stays ごみ: written back the common way so the compound and the word meet."""
+
+
+def unify(normalized: str) -> str:
+    """A Sudachi normalised form with the rare kanji of :data:`_RARE_KANJI` written the common way."""
+    for rare, common in _RARE_KANJI.items():
+        if rare in normalized:
+            normalized = normalized.replace(rare, common)
+    return normalized
+
+
 def _keep(term: str) -> bool:
     return term not in STOP_TERMS and not (len(term) == 1 and "\u3041" <= term <= "\u30ff")
 
@@ -110,4 +142,16 @@ def content_terms(tokens: Sequence[Token], with_parts: bool = True) -> list[str]
             out.append(t.normalized)
         if with_parts:
             out.extend(p for p in t.parts if p != t.normalized and _keep(p))
+    return out
+
+
+def term_units(tokens: Sequence[Token]) -> list[tuple[str, tuple[str, ...]]]:
+    """(term, units) of each content token: the units are its short units when it is a compound
+    (印鑑登録 → 印鑑, 登録), else the term itself. Matching on units lets "印鑑の登録" meet "印鑑登録"."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for t in tokens:
+        if not t.is_content or t.dictionary in STOP_TERMS or not _keep(t.normalized):
+            continue
+        units = tuple(p for p in t.parts if _keep(p)) or (t.normalized,)
+        out.append((t.normalized, units))
     return out

@@ -93,3 +93,49 @@ def test_explanation_lists_matched_terms(engine: Engine) -> None:
     """Candidates carry the query terms that matched them."""
     reply = engine.respond("犬の登録", Context(now=NOW))
     assert "犬" in reply.candidates[0].matched
+
+
+@pytest.fixture(scope="module")
+def city() -> Engine:
+    """The matcher over the shipped Kawasaki base (with its user dictionary)."""
+    from knowledge.loader import SHIPPED_DIR
+
+    return Engine(load(SHIPPED_DIR))
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        pytest.param("住民漂を取りたい", "juminhyo", id="ime-slip"),
+        pytest.param("課税証名書 ほしい", "zei-shomei", id="slip-breaking-a-word-into-scraps"),
+        pytest.param("しょうにいりょうしょう なくした", "shoni-iryo", id="kana-without-conversion"),
+        pytest.param("How do I register my dog?", "inu-toroku", id="english"),
+        pytest.param("Where can I get a seal registration certificate?", "inkan-shomei", id="english-phrase"),
+        pytest.param("ハンコの登録したい", "inkan-toroku", id="issue-example-hanko"),
+        pytest.param("川崎に引っ越してきた 何をすればいい", "moving-in", id="checklist-means-life-event"),
+        pytest.param("高津区役所 区民課 どこ", "takatsu-kuyakusho-kumin", id="window-of-a-named-office"),
+    ],
+)
+def test_city_answers(city: Engine, text: str, entry_id: str) -> None:
+    """Slips, kana, English and checklist questions reach the right entry of the shipped base first."""
+    reply = city.respond(text, Context(now=NOW))
+    assert reply.candidates[0].entry_id == entry_id, reply.candidates[:3]
+
+
+def test_another_municipality_is_not_answered(city: Engine) -> None:
+    """"横浜市の粗大ごみ" is another city's business: a fallback that says so, never Kawasaki's answer."""
+    reply = city.respond("横浜市の粗大ごみの出し方", Context(now=NOW))
+    assert reply.kind == "fallback" and reply.answer is None
+    assert "横浜市" in reply.text and "044-200-3939" in reply.text
+    assert city.respond("横浜に引っ越すので転出届を出したい", Context(now=NOW)).kind != "fallback"
+
+
+def test_sudachi_synonym_groups_relate_words(city: Engine) -> None:
+    """A word of the question brings the base's words of the same Sudachi synonym group (転居 → 引っ越し)."""
+    assert "引っ越し" in city.understand("転居の手続き").related
+
+
+def test_candidates_carry_their_features(city: Engine) -> None:
+    """Each candidate shows the features behind its score (for the debug explanation)."""
+    top = city.respond("住民票 いくら", Context(now=NOW)).candidates[0]
+    assert {name for name, _ in top.features} == {"bm25", "coverage", "name", "bigrams"}

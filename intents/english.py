@@ -1,0 +1,81 @@
+"""English questions: a glossary (``intents/data/english.yaml``) turns English words and phrases into the
+knowledge base's Japanese terms, and English function words are dropped.
+
+"How do I register my dog in Kawasaki?" becomes "犬の登録 川崎" before synonyms and Sudachi see it,
+so an English question is ranked like the same question asked in Japanese keywords. Words the
+glossary does not know are kept (Sudachi turns many into katakana: "baby" → ベビー). The glossary
+is data, matched longest phrase first on whole words; plurals fall back to the singular.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from intents.normalize import normalize
+
+DEFAULT_PATH = Path(__file__).parent / "data" / "english.yaml"
+
+_LATIN = re.compile(r"[a-z]")
+_WORD = re.compile(r"(?<![a-z0-9'])[a-z][a-z'\-]*(?![a-z0-9'])")
+
+
+class EnglishError(ValueError):
+    """The glossary is malformed."""
+
+
+@dataclass(frozen=True)
+class English:
+    glossary: Mapping[str, str] = field(default_factory=dict)
+    """Lower-case English word or phrase → Japanese wording."""
+    stop: frozenset[str] = frozenset()
+    """Function words dropped from English text."""
+    _pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_mapping(cls, data: object) -> English:
+        if not isinstance(data, dict) or set(data) != {"stop", "glossary"}:
+            raise EnglishError("the English glossary must be a mapping with exactly 'stop' and 'glossary'")
+        stop = data["stop"]
+        if not isinstance(stop, list) or not all(isinstance(w, str) for w in stop):
+            raise EnglishError("stop: must be a list of words")
+        glossary: dict[str, str] = {}
+        for japanese, phrases in (data["glossary"] or {}).items():
+            if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+                raise EnglishError(f"glossary.{japanese}: must be a list of English words or phrases")
+            for phrase in phrases:
+                key = " ".join(normalize(phrase).split())
+                if key in glossary and glossary[key] != japanese:
+                    raise EnglishError(f"glossary: '{phrase}' is listed under both '{glossary[key]}' and '{japanese}'")
+                glossary[key] = str(japanese)
+        keys = sorted(glossary, key=len, reverse=True)
+        body = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in keys)
+        pattern = re.compile(rf"(?<![a-z0-9'])(?:{body})(?![a-z0-9'])") if keys else None
+        return cls(glossary=glossary, stop=frozenset(normalize(w) for w in stop), _pattern=pattern)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> English:
+        with path.open(encoding="utf-8") as f:
+            return cls.from_mapping(yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+    def translate(self, text: str) -> str:
+        """Normalised text with its English phrases in Japanese and English function words dropped."""
+        if not _LATIN.search(text):
+            return text
+        if self._pattern is not None:
+            text = self._pattern.sub(lambda m: f" {self.glossary[' '.join(m.group(0).split())]} ", text)
+        text = _WORD.sub(self._word, text)
+        return " ".join(text.split())
+
+    def _word(self, m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word in self.stop:
+            return " "
+        for stem in (word[:-3] + "y" if word.endswith("ies") else None, word[:-1] if word.endswith("s") else None):
+            if stem and stem in self.glossary:
+                return f" {self.glossary[stem]} "
+        return word
