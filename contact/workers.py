@@ -1,0 +1,228 @@
+"""``contact serve --workers N``: N server processes sharing one port.
+
+Python runs one request at a time per process, so one process uses one core. With ``--workers N``
+the parent process:
+
+1. creates and migrates the inquiry log once (workers opening a new file at the same moment would
+   race to create its tables);
+2. reserves the port: it binds a socket with ``SO_REUSEPORT`` (``--port 0`` resolves to one free port
+   here, shared by all workers) and keeps it, unlistened, until it exits;
+3. forks N workers. Each builds its own app — knowledge base, matcher, and its own inquiry-log writer
+   on the same SQLite file (WAL and ``busy_timeout`` serialise the workers' commits; every inquiry is
+   still committed before its answer is sent) — and listens on the port with ``SO_REUSEPORT``, so
+   the kernel spreads new connections over the workers;
+4. forwards SIGTERM and SIGINT (clean stop: in-flight requests finish, accepted inquiries are
+   committed) and SIGHUP (knowledge reload) to every worker, and waits for them;
+5. reports a worker that dies (its exit status or signal, on stderr and in the JSON log). A worker
+   that dies after it has served for a while is started again; one that fails while starting (a
+   bad knowledge base, a port in use) is not, and when no worker is left the parent exits.
+
+Exit status of the parent: 0 when every worker stopped cleanly after SIGTERM/SIGINT, 2 when the
+workers could not start, 1 otherwise. Workers tag their log lines with ``"worker": i``.
+
+What stays per process: the chat hub and the operators' handoff queue (``contact.chat``), the
+sessions' memory of ward and topic (``contact.assistant.Sessions``), rate limits and metrics. See
+the README ("Several worker processes") for what that means for live chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from contact.config import Settings
+
+log = structlog.get_logger(__name__)
+
+RESTART_AFTER_SECONDS = 10.0
+"""A worker that dies after serving at least this long is restarted; sooner, it failed to start."""
+
+PARENT_CHECK_SECONDS = 1.0
+"""How often a worker checks that its parent is still alive (it stops cleanly when orphaned)."""
+
+_FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+@dataclass
+class _Worker:
+    index: int
+    pid: int
+    started: float
+
+
+def reserve_port(host: str, port: int) -> socket.socket:
+    """A socket bound with SO_REUSEPORT to (host, port), not listening: it fixes the port (a free one
+    for port 0) for the workers and fails early when another program holds the port."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                         flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve_workers(settings: Settings) -> int:
+    """Run ``settings.workers`` server processes on one port until SIGTERM/SIGINT; see the module doc."""
+    from contact.inquiry_log import DATABASE_ERRORS, connect, describe_error, migrate
+
+    if not hasattr(socket, "SO_REUSEPORT") or not hasattr(os, "fork"):
+        print("contact: --workers needs SO_REUSEPORT and fork (Linux)", file=sys.stderr)
+        return 2
+    cannot_open: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, OSError)
+    try:
+        db = connect(settings.db, settings.durability)
+        try:
+            migrate(db)
+        finally:
+            db.conn.close()
+    except cannot_open as exc:
+        print(f"contact: the inquiry log cannot be opened for writing: {describe_error(exc)}", file=sys.stderr)
+        return 2
+    try:
+        reserved = reserve_port(settings.host, settings.port)
+    except OSError as exc:
+        print(f"contact: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 2
+    settings = settings.with_(port=reserved.getsockname()[1])
+    print(f"contact: {settings.workers} workers on http://{settings.host}:{settings.port}", flush=True)
+    try:
+        return _supervise(settings, reserved)
+    finally:
+        reserved.close()
+
+
+def _supervise(settings: Settings, reserved: socket.socket) -> int:
+    parent = os.getpid()
+    workers: dict[int, _Worker] = {}
+    stopping = False
+    failures = 0
+
+    def spawn(index: int) -> int:
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the parent's code
+            code = 1
+            try:
+                reserved.close()
+                code = _worker(settings, index, parent)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        workers[pid] = _Worker(index, pid, time.monotonic())
+        return pid
+
+    def forward(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if signum != signal.SIGHUP:
+            if stopping:
+                return  # each worker gets one stop signal: a second would cut its clean shutdown short
+            stopping = True
+            log.info("workers.stopping", signal=signal.Signals(signum).name, workers=len(workers))
+        for pid in list(workers):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    for index in range(1, settings.workers + 1):
+        spawn(index)
+    previous = {sig: signal.signal(sig, forward) for sig in _FORWARDED}
+    try:
+        while workers:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            worker = workers.pop(pid, None)
+            if worker is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            if code == 0 and stopping:
+                continue
+            failures += 1
+            how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+            served = time.monotonic() - worker.started
+            log.error("worker.died", worker=worker.index, pid=pid, status=how, seconds=round(served, 1))
+            print(f"contact: worker {worker.index} (pid {pid}) died: {how}", file=sys.stderr, flush=True)
+            if not stopping and served >= RESTART_AFTER_SECONDS:
+                log.info("worker.restarted", worker=worker.index, pid=spawn(worker.index))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not failures:
+        return 0
+    return 1 if stopping else 2
+
+
+def _worker(settings: Settings, index: int, parent: int) -> int:
+    """One worker (in the forked child): the usual server, on the shared port."""
+    from contact.cli import run_server
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the app listens for it (knowledge reload)
+    processors = structlog.get_config()["processors"]
+    if isinstance(processors, list):
+        processors.insert(0, _tag(index))
+    watchers: list[asyncio.Task[None]] = []
+
+    async def started(app: web.Application) -> None:
+        _stop_once()
+        watchers.append(asyncio.create_task(_watch_parent(parent)))
+
+    async def stopping(app: web.Application) -> None:
+        for task in watchers:
+            task.cancel()
+
+    def setup(app: web.Application) -> None:
+        app.on_startup.append(started)
+        app.on_shutdown.append(stopping)
+
+    return run_server(settings, reuse_port=True, setup=setup)
+
+
+def _tag(index: int) -> Callable[[Any, str, MutableMapping[str, Any]], MutableMapping[str, Any]]:
+    def add_worker(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        event["worker"] = index
+        return event
+
+    return add_worker
+
+
+def _stop_once() -> None:
+    """Stop cleanly on the first SIGTERM/SIGINT and ignore later ones: the parent forwards one, and a
+    terminal or a service manager may send the whole process group another, which would otherwise cut
+    the clean shutdown short."""
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: None)
+        raise web.GracefulExit()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+
+
+async def _watch_parent(parent: int) -> None:
+    """Stop cleanly when the parent is gone (killed with SIGKILL, so it could not forward a signal)."""
+    while True:
+        await asyncio.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            break
+    log.warning("worker.orphaned", parent=parent)
+    os.kill(os.getpid(), signal.SIGTERM)
