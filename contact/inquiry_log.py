@@ -19,6 +19,7 @@ import json
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -501,14 +502,14 @@ def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> No
 def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     """One write transaction of the writer. SQLite: ``BEGIN IMMEDIATE`` takes the write lock first, so
     that when several processes write the file (``contact serve --workers N``) a commit waits for the
-    others (``busy_timeout``) instead of failing with SQLITE_BUSY because another process committed
-    after this transaction's first read (a deferred transaction cannot then become a writer)."""
+    others (:func:`_begin_immediate`) instead of failing with SQLITE_BUSY because another process
+    committed after this transaction's first read (a deferred transaction cannot then become a writer)."""
     conn = db.conn
     if not isinstance(conn, sqlite3.Connection) or conn.in_transaction:
         with db.atomic():
             yield
         return
-    conn.execute("BEGIN IMMEDIATE")
+    _begin_immediate(conn)
     try:
         yield
         conn.execute("COMMIT")
@@ -516,6 +517,31 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+LOCK_POLL_SECONDS = 0.0005
+LOCK_WAIT_SECONDS = 5.0
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to LOCK_WAIT_SECONDS for another process's write to end.
+
+    Polled every half millisecond rather than with SQLite's busy handler, whose sleeps grow to 100 ms:
+    other workers hold the lock only for one group commit (about a millisecond and an fsync)."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    busy_timeout = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(LOCK_POLL_SECONDS)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout}")
 
 
 def _resolve(job: _Job, error: BaseException | None) -> None:

@@ -8,7 +8,8 @@ the parent process:
 2. reserves the port: it binds a socket with ``SO_REUSEPORT`` (``--port 0`` resolves to one free port
    here, shared by all workers) and keeps it, unlistened, until it exits;
 3. forks N workers. Each builds its own app — knowledge base, matcher, and its own inquiry-log writer
-   on the same SQLite file (WAL and ``busy_timeout`` serialise the workers' commits; every inquiry is
+   on the same SQLite file (WAL; each group commit takes the write lock up front and waits up to 5 s
+   for the other workers' commits, see ``contact.inquiry_log.write_transaction``; every inquiry is
    still committed before its answer is sent) — and listens on the port with ``SO_REUSEPORT``, so
    the kernel spreads new connections over the workers;
 4. forwards SIGTERM and SIGINT (clean stop: in-flight requests finish, accepted inquiries are

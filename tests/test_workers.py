@@ -43,3 +43,28 @@ def test_workers_setting_is_validated() -> None:
     assert Settings(workers=4).workers == 4
     with pytest.raises(ConfigError):
         Settings(workers=0)
+
+
+def test_a_writer_waits_for_another_process_holding_the_write_lock(tmp_path: Path) -> None:
+    """The log's write transaction waits for another writer of the file (another worker's group commit)
+    and then commits, instead of failing with SQLITE_BUSY; the connection's busy timeout is kept."""
+    import threading
+
+    from contact.inquiry_log import connect, insert_row, migrate, write_transaction
+
+    path = str(tmp_path / "log.sqlite3")
+    db = connect(path)
+    migrate(db)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO audit (at, action) VALUES ('2026-11-20T10:00:00+09:00', 'other worker')")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    with write_transaction(db):
+        insert_row(db, "audit", {"at": "2026-11-20T10:00:01+09:00", "action": "this worker", "detail": ["a", 1]})
+    release.join()
+    assert time.monotonic() - started >= 0.25
+    rows = db.execute("SELECT action, detail FROM audit ORDER BY id").fetchall()
+    assert rows == [("other worker", None), ("this worker", '["a", 1]')]
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
