@@ -46,7 +46,7 @@ def configure(level: str = "info", json: bool = True, stderr: bool = False) -> N
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=structlog.WriteLoggerFactory(stream),  # one write per line: threads never interleave
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=numeric, stream=stream, format="%(message)s", force=True)
