@@ -54,3 +54,11 @@ def add_user(settings: Settings):  # type: ignore[no-untyped-def]
             db.conn.close()
 
     return make
+
+
+@pytest.fixture
+def node() -> str:
+    """The path of node for the browser tests (skipped where node is missing; see tests/browser_runner.py)."""
+    from tests.browser_runner import require_node
+
+    return require_node()

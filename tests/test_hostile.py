@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import os
 import shutil
 import subprocess
 import threading
@@ -28,13 +27,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.browser_runner import ARTIFACTS, BROWSER_DIR, ROOT, assert_passed, last_result
 from tests.conftest import MINI_KB
 from tests.server import Server
-
-ROOT = Path(__file__).resolve().parent.parent
-BROWSER_DIR = ROOT / "tests" / "browser"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 INJECTIONS = [
     "'; DROP TABLE inquiries; --", "1' OR '1'='1", "\" OR 1=1 --", "1; SELECT * FROM users", "' UNION SELECT "
@@ -285,13 +280,8 @@ HOSTILE_FAQ = """
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_the_widget_never_runs_injected_html(tmp_path: Path) -> None:
+def test_the_widget_never_runs_injected_html(node: str, tmp_path: Path) -> None:
     """Answers and echoes carrying <img onerror>, <script>, <svg onload> and javascript: URLs stay text."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed (scripts/install-browser installs it)")
-    assert (BROWSER_DIR / "node_modules" / "playwright-core").exists(), "run scripts/install-browser"
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/install-browser (as root)"
     kb = tmp_path / "kb"
     shutil.copytree(MINI_KB, kb)
     with (kb / "faqs.yaml").open("a", encoding="utf-8") as faqs:
@@ -308,10 +298,8 @@ def test_the_widget_never_runs_injected_html(tmp_path: Path) -> None:
             watchdog.cancel()
     finally:
         server.stop()
-    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    result = events[-1] if events else {}
-    failed = [c for c in result.get("checks", []) if not c["ok"]]
-    assert proc.returncode == 0 and result.get("ok"), (failed, result.get("error"), err[-2000:])
+    result = last_result(out)
+    assert_passed(proc.returncode, result, err)
     names = {c["name"] for c in result["checks"]}
     assert {"nothing injected ran", "no element was created from server or user text",
             "no CSP violation and no error under the CSP", "the widget connects over WebSocket under the CSP"} <= names

@@ -7,24 +7,22 @@ database after: the phone inquiry recorded from a suggestion and the closed chat
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from contact import accounts
 from contact.inquiry_log import connect, migrate
+from tests.browser_runner import ARTIFACTS, BROWSER_DIR, ROOT, assert_no_serious_axe, assert_passed, last_result
 from tests.conftest import PASSWORD
 from tests.server import Server
-from tests.test_widget_browser import ARTIFACTS, BROWSER_DIR, ROOT, node  # noqa: F401  (the node fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_operator_takes_over_a_chat_in_a_real_browser(node: str, tmp_path: Path) -> None:  # noqa: F811
+def test_operator_takes_over_a_chat_in_a_real_browser(node: str, tmp_path: Path) -> None:
     """Sign-in, typeahead by keyboard, copy, a record saved with Ctrl+Enter, claim, messages both ways, close, axe."""
     db_path = tmp_path / "var" / "contact.sqlite3"
     db = connect(str(db_path))
@@ -40,15 +38,9 @@ def test_operator_takes_over_a_chat_in_a_real_browser(node: str, tmp_path: Path)
         )
     finally:
         server.stop()
-    events: list[dict[str, Any]] = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    result = events[-1] if events else {}
-    (ARTIFACTS / "operator-browser-result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    failed = [c for c in result.get("checks", []) if not c["ok"]]
-    assert proc.returncode == 0 and result.get("ok"), (
-        f"exit {proc.returncode}; failed: {failed}; error: {result.get('error')}; stderr: {proc.stderr[-2000:]}")
-    for label, axe in result["axe"].items():
-        serious = [v for v in axe["violations"] if v["impact"] in ("serious", "critical")]
-        assert not serious, (label, serious)
+    result = last_result(proc.stdout, "operator-browser-result.json")
+    assert_passed(proc.returncode, result, proc.stderr)
+    assert_no_serious_axe(result)
 
     with sqlite3.connect(db_path) as conn:
         records = conn.execute(

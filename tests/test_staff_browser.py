@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -18,27 +16,11 @@ import pytest
 from contact import accounts
 from contact.analysis import seed
 from contact.inquiry_log import connect
+from tests.browser_runner import ARTIFACTS, BROWSER_DIR, ROOT, assert_no_serious_axe, assert_passed, last_result
 from tests.conftest import PASSWORD
 from tests.server import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parent.parent
-BROWSER_DIR = ROOT / "tests" / "browser"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture
-def node() -> str:
-    path = shutil.which("node")
-    if path is None:
-        pytest.skip("node is not installed (scripts/install-browser installs it)")
-    for needed in (BROWSER_DIR / "node_modules" / "playwright-core", BROWSER_DIR / "node_modules" / "axe-core"):
-        assert needed.exists(), f"{needed} is missing: run scripts/install-browser"
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/install-browser (as root)"
-    return path
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Server, seed.Manifest]]:
@@ -62,14 +44,9 @@ def test_the_staff_dashboard_in_a_real_browser(node: str, server: tuple[Server, 
     proc = subprocess.run([node, str(BROWSER_DIR / "staff.spec.mjs"), running.base, str(ARTIFACTS),
                            json.dumps(expected, ensure_ascii=False)],
                           capture_output=True, text=True, cwd=ROOT, timeout=240, check=False)
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    result = events[-1] if events else {}
-    (ARTIFACTS / "staff-browser-result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    failed = [c for c in result.get("checks", []) if not c["ok"]]
-    assert proc.returncode == 0 and result.get("ok"), (
-        f"exit {proc.returncode}; failed: {failed}; error: {result.get('error')}; stderr: {proc.stderr[-2000:]}")
-    for label, axe in result["axe"].items():
-        assert not [v for v in axe["violations"] if v["impact"] in ("serious", "critical")], label
+    result = last_result(proc.stdout, "staff-browser-result.json")
+    assert_passed(proc.returncode, result, proc.stderr)
+    assert_no_serious_axe(result)
     assert (ARTIFACTS / "staff-overview.png").stat().st_size > 10_000
 
     with sqlite3.connect(running.db) as conn:

@@ -9,37 +9,18 @@ installs Chromium, Node and the npm packages.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.browser_runner import ARTIFACTS, BROWSER_DIR, ROOT, assert_no_serious_axe, assert_passed, last_result
 from tests.server import Server, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parent.parent
-BROWSER_DIR = ROOT / "tests" / "browser"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture
-def node() -> str:
-    path = shutil.which("node")
-    if path is None:
-        pytest.skip("node is not installed (scripts/install-browser installs it)")
-    for needed in (BROWSER_DIR / "node_modules" / "playwright-core", BROWSER_DIR / "node_modules" / "axe-core"):
-        assert needed.exists(), f"{needed} is missing: run scripts/install-browser"
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/install-browser (as root)"
-    return path
-
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[list[Server]]:
@@ -61,12 +42,12 @@ def test_widget_in_a_real_browser(node: str, tmp_path: Path, servers: list[Serve
     )
     watchdog = threading.Timer(240, proc.kill)
     watchdog.start()
-    events: list[dict[str, Any]] = []
+    lines: list[str] = []
     try:
         assert proc.stdout is not None and proc.stdin is not None
         for line in proc.stdout:
             event = json.loads(line)
-            events.append(event)
+            lines.append(line)
             if event["event"] == "restart-server":
                 servers[-1].kill()
                 proc.stdin.write("down\n")
@@ -85,20 +66,14 @@ def test_widget_in_a_real_browser(node: str, tmp_path: Path, servers: list[Serve
             if pipe is not None:
                 pipe.close()
         stderr.close()
-    result = events[-1] if events else {}
-    (ARTIFACTS / "widget-browser-result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    failed = [c for c in result.get("checks", []) if not c["ok"]]
-    assert code == 0 and result.get("ok"), (
-        f"exit {code}; failed: {failed}; error: {result.get('error')}; "
-        f"stderr: {(tmp_path / 'node-stderr.log').read_text()[-2000:]}")
+    result = last_result(lines, "widget-browser-result.json")
+    assert_passed(code, result, (tmp_path / "node-stderr.log").read_text())
 
     names = {c["name"] for c in result["checks"]}
     for expected in ("IME Enter does not send", "follow-up answered", "the ward is remembered across the restart",
                      "HTTP fallback answers without a WebSocket", "handoff queued with position and phone"):
         assert expected in names
-    for label, axe in result["axe"].items():
-        serious = [v for v in axe["violations"] if v["impact"] in ("serious", "critical")]
-        assert not serious, (label, serious)
+    assert_no_serious_axe(result)
     for shot in ("desktop-open.png", "phone-open.png"):
         assert (ARTIFACTS / shot).stat().st_size > 10_000
 
