@@ -10,7 +10,8 @@ from icalendar import Calendar as ICalendar
 from icalendar import Event
 
 from contact.errors import BadRequest, Unavailable
-from contact.keys import CLOCK, KNOWLEDGE
+from contact.keys import CLOCK
+from contact.views import ready_engine
 from knowledge.calendar import Calendar, Opening
 from knowledge.errors import CalendarQueryError
 from knowledge.loader import KnowledgeBase
@@ -65,10 +66,7 @@ def parse_query(request: web.Request, kb: KnowledgeBase, cal: Calendar) -> Openi
 
 
 def _openings(request: web.Request) -> tuple[OpeningsQuery, list[Opening]]:
-    knowledge = request.app[KNOWLEDGE]
-    if not knowledge.ready:
-        raise Unavailable("the knowledge base is not loaded yet")
-    kb = knowledge.engine.kb
+    kb = ready_engine(request).kb
     if kb.calendar is None:
         raise Unavailable("this knowledge base has no calendar")
     q = parse_query(request, kb, kb.calendar)

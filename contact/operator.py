@@ -61,8 +61,7 @@ from contact.inquiry_log import LogUnavailable
 from contact.keys import ASSISTANT, CHAT_HUB, CLOCK, HANDOFFS, INQUIRY_LOG, KNOWLEDGE, OPERATOR_DESK, SETTINGS
 from contact.pages import asset_route
 from contact.suggest import MAX_QUERY_CHARS, suggester_for
-from contact.views import read_json
-from intents.engine import Engine
+from contact.views import read_json, ready_engine
 from knowledge.schema import WARDS
 
 log = structlog.get_logger(__name__)
@@ -75,13 +74,6 @@ SEND_TIMEOUT = 10.0
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 _sockets: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("operator_sockets")
 """The open console sockets (closed on shutdown so that the server does not wait for them)."""
-
-
-def _engine(request: web.Request) -> Engine:
-    knowledge = request.app[KNOWLEDGE]
-    if not knowledge.ready:
-        raise Unavailable("the knowledge base is not loaded yet")
-    return knowledge.engine
 
 
 # -- suggestions ------------------------------------------------------------------------------------
@@ -114,7 +106,8 @@ async def suggest(request: web.Request) -> web.Response:
         raise BadRequest("'limit' must be an integer from 1 to 10", "invalid_field") from None
     if not 1 <= limit <= 10:
         raise BadRequest("'limit' must be an integer from 1 to 10", "invalid_field")
-    result = suggester_for(_engine(request)).suggest(text, request.app[CLOCK].now(), ward=ward, day=day, limit=limit)
+    suggester = suggester_for(ready_engine(request))
+    result = suggester.suggest(text, request.app[CLOCK].now(), ward=ward, day=day, limit=limit)
     response = web.json_response(result.to_json(), dumps=_dumps)
     done = time.perf_counter()  # the body is serialised: what is left is aiohttp writing it out
     response.headers["Server-Timing"] = (f"auth;dur={(authorised - started) * 1000:.3f}, "
@@ -131,7 +124,7 @@ async def record(request: web.Request) -> web.Response:
     """Record one inquiry taken by phone, FAX, mail, at the counter or in a chat; 201 with its id."""
     principal = await require(request, ROLE)
     body = await read_json(request)
-    kb = _engine(request).kb
+    kb = ready_engine(request).kb
     parsed = parse_record(body, kb, request.app[SETTINGS].max_text_chars)
     try:
         saved = await record_inquiry(request.app[INQUIRY_LOG], request.app[ASSISTANT].masker, request.app[CLOCK],
@@ -147,7 +140,7 @@ async def record(request: web.Request) -> web.Response:
 async def directory(request: web.Request) -> web.Response:
     """Choices of the record form: channels, resolutions, wards, categories and forwarding targets."""
     await require(request, ROLE)
-    engine = _engine(request)
+    engine = ready_engine(request)
     kb = engine.kb
     categories = sorted({c for c in (getattr(e, "category", None) for e in kb.entries()) if c})
     body = {
@@ -210,7 +203,7 @@ async def _on_frame(request: web.Request, principal: Principal, desk: OperatorDe
     elif kind == "close":
         handoff_id = _handoff_id(frame)
         fields = {k: v for k, v in frame.items() if k not in ("type", "id", "handoff_id", "channel")}
-        parsed = parse_record(fields, _engine(request).kb, request.app[SETTINGS].max_text_chars, channel="chat")
+        parsed = parse_record(fields, ready_engine(request).kb, request.app[SETTINGS].max_text_chars, channel="chat")
         result = await desk.close(handoff_id, operator, parsed)
         await audit(request, principal, "chat.close", handoff_id, inquiry_id=result["inquiry_id"],
                     resolution=parsed.resolution)

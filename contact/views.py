@@ -14,6 +14,7 @@ from contact.errors import BadRequest, Forbidden, NotFound, Unavailable
 from contact.inquiry_log import LogUnavailable
 from contact.keys import ASSISTANT, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from contact.requests import parse_ask, parse_feedback
+from intents.engine import Engine
 from knowledge.schema import Sourced
 
 routes = web.RouteTableDef()
@@ -32,7 +33,8 @@ async def read_json(request: web.Request) -> Any:
         raise BadRequest("the request body is not valid JSON", "invalid_json") from exc
 
 
-def _engine_or_503(request: web.Request) -> Any:
+def ready_engine(request: web.Request) -> Engine:
+    """The loaded matcher (and its knowledge base); 503 while the knowledge base is not loaded yet."""
     knowledge = request.app[KNOWLEDGE]
     if not knowledge.ready:
         raise Unavailable("the knowledge base is not loaded yet")
@@ -42,7 +44,7 @@ def _engine_or_503(request: web.Request) -> Any:
 @routes.post("/api/v1/ask")
 async def ask(request: web.Request) -> web.Response:
     ask_request = parse_ask(await read_json(request), request.app[SETTINGS].max_text_chars)
-    _engine_or_503(request)
+    ready_engine(request)
     try:
         body = await request.app[ASSISTANT].ask(ask_request)
     except LogUnavailable as exc:
@@ -70,7 +72,7 @@ def entry_json(entry: Sourced) -> dict[str, Any]:
 
 @routes.get("/api/v1/offices")
 async def offices(request: web.Request) -> web.Response:
-    kb = _engine_or_503(request).kb
+    kb = ready_engine(request).kb
     ward = request.query.get("ward")
     items = [entry_json(o) for o in kb.offices.values() if ward is None or o.ward == ward]
     return web.json_response({"offices": items})
@@ -78,7 +80,7 @@ async def offices(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/entries/{entry_id}")
 async def entry(request: web.Request) -> web.Response:
-    kb = _engine_or_503(request).kb
+    kb = ready_engine(request).kb
     found = kb.get(request.match_info["entry_id"])
     if found is None:
         raise NotFound(f"no entry with id '{request.match_info['entry_id']}'")
