@@ -37,7 +37,7 @@ async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
-    knowledge = KnowledgeState(Path(app[SETTINGS].kb))
+    knowledge = KnowledgeState(Path(app[SETTINGS].kb), app[SETTINGS].match_memo)
     result = await knowledge.reload()
     if not result.ok:
         raise StartupError(

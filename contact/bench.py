@@ -181,7 +181,7 @@ def measure_kb(spec: str, query_limit: int | None, synthetic_queries: int, basel
             gc.collect()
             return built, seconds, rss_mb() - before
 
-        engine, build_s, build_mb = timed(lambda: Engine(kb))
+        engine, build_s, build_mb = timed(lambda: Engine(kb, memo_size=0))  # no memo: every question is matched
         runner = engine_runner(engine, now)
         for q in queries[:10]:  # warm-up: first calls fill caches (regexes, Sudachi, numpy)
             runner(q.query)
@@ -242,6 +242,17 @@ def bare_server(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
+_SUMMARY_LUA = (
+    "done = function(summary, latency, requests)\n"
+    "  local e = summary.errors\n"
+    '  io.write(string.format("BENCH_JSON {\\"requests\\": %d, \\"duration_us\\": %d, \\"p50_us\\": %d, '
+    '\\"p99_us\\": %d, \\"non_2xx\\": %d, \\"socket_errors\\": %d}\\n", summary.requests, summary.duration, '
+    "latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))\n"
+    "end\n"
+)
+"""wrk Lua: print a JSON summary at the end."""
+
+
 def wrk_script(directory: Path) -> Path:
     """A wrk Lua script: POST the questions in rotation; print a JSON summary at the end."""
     bodies = ",\n".join(f"  [[{json.dumps({'text': q})}]]" for q in QUESTIONS)  # ASCII JSON (\\u escapes)
@@ -254,15 +265,16 @@ def wrk_script(directory: Path) -> Path:
         "request = function()\n"
         "  i = i + 1\n"
         "  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])\n"
-        "end\n"
-        "done = function(summary, latency, requests)\n"
-        "  local e = summary.errors\n"
-        '  io.write(string.format("BENCH_JSON {\\"requests\\": %d, \\"duration_us\\": %d, \\"p50_us\\": %d, '
-        '\\"p99_us\\": %d, \\"non_2xx\\": %d, \\"socket_errors\\": %d}\\n", summary.requests, summary.duration, '
-        "latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))\n"
-        "end\n",
+        "end\n" + _SUMMARY_LUA,
         encoding="utf-8",
     )
+    return script
+
+
+def wrk_get_script(directory: Path) -> Path:
+    """A wrk Lua script for plain GETs of the URL, with the same summary."""
+    script = directory / "get.lua"
+    script.write_text(_SUMMARY_LUA, encoding="utf-8")
     return script
 
 
@@ -348,6 +360,28 @@ class ServiceRun:
     answered_2xx: int | None = None
     wrk_ok: int = 0
     consistent: bool | None = None
+    memo: bool = False
+    """The matcher's memo was on and the questions repeat: each is matched once, then taken from the memo."""
+
+
+@dataclass(frozen=True)
+class ServiceSetup:
+    """One ``contact serve`` started for the service runs."""
+
+    workers: int
+    memo: bool
+    healthz: bool = False
+    """Also measure GET /healthz on it: the same HTTP stack and middlewares with no work behind them."""
+
+    @property
+    def name(self) -> str:
+        workers = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
+        return f"ask, {workers}, {'memo' if self.memo else 'matched'}"
+
+
+SETUPS = (ServiceSetup(1, memo=False, healthz=True), ServiceSetup(1, memo=True), ServiceSetup(2, memo=False))
+"""Every question matched (the memo off: what a question never asked before costs) with 1 and 2 workers,
+and the same rotating questions with the memo on (what a repeated question costs)."""
 
 
 def _answered(log: Path) -> int:
@@ -376,6 +410,7 @@ def service_runs(plan: Plan, progress: Callable[[str], None]) -> list[ServiceRun
     with tempfile.TemporaryDirectory(prefix="contact-bench-") as tmp_name:
         tmp = Path(tmp_name)
         script = wrk_script(tmp)
+        get_script = wrk_get_script(tmp)
 
         port = free_port()
         progress("service: bare aiohttp")
@@ -385,22 +420,29 @@ def service_runs(plan: Plan, progress: Callable[[str], None]) -> list[ServiceRun
             run_wrk(url, script, plan.warmup, plan.connections)
             runs.append(ServiceRun("bare aiohttp", 1, run_wrk(url, script, plan.seconds, plan.connections)))
 
-        for workers in (1, 2):
-            progress(f"service: contact serve --workers {workers}")
+        for setup in SETUPS:
+            workers = setup.workers
+            progress(f"service: contact serve --workers {workers}, memo {'on' if setup.memo else 'off'}")
             port = free_port()
-            db = tmp / f"ask-{workers}.sqlite3"
-            log = tmp / f"ask-{workers}.log"
-            serve_env = {**env, "CONTACT_NOW": NOW, "CONTACT_LOG_LEVEL": "info", "CONTACT_RATE_LIMIT": "0"}
+            db = tmp / f"ask-{workers}-{setup.memo}.sqlite3"
+            log = tmp / f"ask-{workers}-{setup.memo}.log"
+            serve_env = {**env, "CONTACT_NOW": NOW, "CONTACT_LOG_LEVEL": "info", "CONTACT_RATE_LIMIT": "0",
+                         "CONTACT_MATCH_MEMO": "2048" if setup.memo else "0"}
             cmd = [sys.executable, "-m", "contact", "serve", "--host", "127.0.0.1", "--port", str(port),
                    "--db", str(db), "--workers", str(workers)]
             with server(cmd, "/readyz", port, log, serve_env, running=workers) as proc:
+                if setup.healthz:
+                    health = f"http://127.0.0.1:{port}/healthz"
+                    run_wrk(health, get_script, plan.warmup, plan.connections)
+                    runs.append(ServiceRun("GET /healthz", workers, run_wrk(health, get_script, plan.seconds,
+                                                                             plan.connections)))
                 url = f"http://127.0.0.1:{port}/api/v1/ask"
                 warm = run_wrk(url, script, plan.warmup, plan.connections)
                 measured = run_wrk(url, script, plan.seconds, plan.connections)
                 pids = worker_pids(proc, workers)
                 rss = max(rss_mb(pid) for pid in pids)
                 private = max(rss_mb(pid, "RssAnon") for pid in pids)
-            run = ServiceRun(f"ask, {workers} worker{'s' if workers > 1 else ''}", workers, measured, rss, private)
+            run = ServiceRun(setup.name, workers, measured, rss, private, memo=setup.memo)
             with sqlite3.connect(db) as conn:
                 run.rows = int(conn.execute("SELECT COUNT(*) FROM inquiries").fetchone()[0])
             run.answered_2xx = _answered(log)
@@ -466,26 +508,38 @@ def render(plan: Plan, matcher: list[dict[str, Any]], service: list[ServiceRun] 
     t.lines.append("(RSS of the largest worker after the load; private: without shared file pages, mostly the "
                    "memory-mapped Sudachi dictionary that all workers share)")
     bare = service[0].load.rps
-    one = next(r for r in service if r.workers == 1 and r.rows is not None)
-    two = next((r for r in service if r.workers == 2), None)
+    health = next((r for r in service if r.name == "GET /healthz"), None)
+    asks = [r for r in service if r.rows is not None]
+    one = next(r for r in asks if r.workers == 1 and not r.memo)
+    memo = next((r for r in asks if r.memo), None)
+    two = next((r for r in asks if r.workers == 2), None)
+    t.lines.append("(matched: the memo off, every question understood and ranked; memo: the same rotating questions "
+                   "with the memo on, so each is matched once and then taken from it)")
     t.lines.append("")
-    t.lines.append(f"HEADLINE ask/bare (1 worker): {one.load.rps / bare:.1%}"
-                   + (f"; 2 workers: {two.load.rps / bare:.1%} ({two.load.rps / one.load.rps:.2f}x 1 worker)"
+    t.lines.append(f"HEADLINE ask/bare, 1 worker: every question matched {one.load.rps / bare:.1%}"
+                   + (f"; repeated questions (memo) {memo.load.rps / bare:.1%}" if memo else "")
+                   + (f"; 2 workers, matched {two.load.rps / bare:.1%} ({two.load.rps / one.load.rps:.2f}x 1 worker)"
                       if two else ""))
-    for run in service[1:]:
+    if health is not None:
+        t.lines.append(f"ceiling: GET /healthz through the same server and middlewares, no work behind it: "
+                       f"{health.load.rps / bare:.1%} of bare")
+    for run in asks:
         t.lines.append(f"log check, {run.name}: {run.rows} rows = {run.answered_2xx} 2xx answers sent "
                        f"(wrk read {run.wrk_ok}; the rest were in flight when wrk stopped): "
                        + ("OK" if run.consistent else "MISMATCH"))
     t.lines += ["", "Targets"]
-    w3 = (-38, 10, 10, -7)
+    w3 = (-46, 10, 10, -7)
     t.add("target", "measured", "goal", "", widths=w3)
 
     def target(label: str, value: float, goal: float, fmt: str, higher: bool) -> None:
         met = value >= goal if higher else value <= goal
         t.add(label, format(value, fmt), format(goal, fmt), "met" if met else "NOT met", widths=w3)
 
-    target("ask throughput / bare, 1 worker", one.load.rps / bare, TARGETS["ratio"], ".1%", True)
-    target(f"ask p99 ms at {plan.connections} connections, 1 worker", one.load.p99_ms, TARGETS["p99_ms"], ".1f", False)
+    for run, how in ((one, "matched"), (memo, "memo")):
+        if run is not None:
+            target(f"ask throughput / bare, 1 worker, {how}", run.load.rps / bare, TARGETS["ratio"], ".1%", True)
+            target(f"ask p99 ms at {plan.connections} connections, 1 worker, {how}", run.load.p99_ms,
+                   TARGETS["p99_ms"], ".1f", False)
     large = [r for r in matcher if r["system"] == "matcher" and r["entries"] >= 30000]
     if large:
         target("matcher p50 ms on 30,000 entries", large[0]["p50_ms"], TARGETS["matcher_p50_ms_30k"], ".2f", False)

@@ -47,6 +47,9 @@ class Settings:
     workers: int = _setting(
         1, "Server processes sharing the port (SO_REUSEPORT), each with its own matcher and log writer."
     )
+    match_memo: int = _setting(
+        2048, "Questions (text and known ward) whose understanding and ranking are kept, most recent first; 0: off."
+    )
     rate_limit: int = _setting(
         120, "Citizen requests (ask, feedback, lookups, chat connections) per minute per client address; 0: off."
     )
@@ -95,7 +98,7 @@ class Settings:
             self.fixed_now()  # validates
 
     def _check_limits(self) -> None:
-        for name in ("rate_limit", "rate_limit_burst", "trust_proxy", "max_chats", "max_chats_per_ip"):
+        for name in ("rate_limit", "rate_limit_burst", "trust_proxy", "max_chats", "max_chats_per_ip", "match_memo"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0")
         if self.rate_limit and self.rate_limit_burst < 1:

@@ -32,8 +32,9 @@ class ReloadResult:
 
 
 class KnowledgeState:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, memo_size: int = 2048) -> None:
         self.directory = directory
+        self.memo_size = memo_size
         self._engine: Engine | None = None
         self._lock = asyncio.Lock()
         self.last_problems: tuple[str, ...] = ()
@@ -52,7 +53,7 @@ class KnowledgeState:
     def _build(self) -> Engine:
         kb = load(self.directory)
         # A fresh tokenizer per build: Sudachi tokenizers must not be shared between threads.
-        return Engine(kb, tokenizer=Tokenizer.for_kb(kb))
+        return Engine(kb, tokenizer=Tokenizer.for_kb(kb), memo_size=self.memo_size)
 
     async def reload(self) -> ReloadResult:
         """Load and index the directory in a worker thread; keep the old engine on any problem."""

@@ -2,7 +2,8 @@
 
 Counted as they happen: HTTP requests by route template, method and status, with a latency
 histogram; replies by kind. Read at scrape time: inquiry-log commits and rows, whether the log
-is healthy, knowledge-base entries, chats waiting for an operator, open chat sockets.
+is healthy, knowledge-base entries, hits and misses of the matcher's memo, chats waiting for an
+operator, open chat sockets.
 
 With ``--workers N`` each worker process reports its own figures (the scraper sums them).
 Access: admins (sign-in or API token), ``CONTACT_ADMIN_TOKEN``, or loopback when no token is set.
@@ -55,8 +56,14 @@ class _StateCollector(Collector):
             yield GaugeMetricFamily("contact_log_healthy", "1 when the inquiry log can commit.",
                                     value=int(log.healthy))
         if KNOWLEDGE in app and app[KNOWLEDGE].ready:
+            engine = app[KNOWLEDGE].engine
             yield GaugeMetricFamily("contact_knowledge_entries", "Entries in the loaded knowledge base.",
-                                    value=len(app[KNOWLEDGE].engine.kb))
+                                    value=len(engine.kb))
+            hits, misses = engine.memo_info()
+            yield GaugeMetricFamily("contact_match_memo_hits", "Questions answered from the matcher's memo "
+                                    "since the knowledge base was loaded.", value=hits)
+            yield GaugeMetricFamily("contact_match_memo_misses", "Questions the matcher understood and ranked "
+                                    "since the knowledge base was loaded.", value=misses)
         if HANDOFFS in app:
             yield GaugeMetricFamily("contact_handoffs_waiting", "Chats waiting for an operator.",
                                     value=len(app[HANDOFFS]))

@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -191,8 +192,13 @@ class Engine:
         english: English | None = None,
         thresholds: Thresholds = Thresholds(),
         weights: Weights = Weights(),
+        memo_size: int = 2048,
     ) -> None:
         self.kb = kb
+        # Understanding a text and ranking it for a ward depend on nothing else (not the clock: dates are
+        # resolved per request in respond), so the most recent ones are kept: follow-up buttons and popular
+        # questions arrive verbatim again and again. 0 turns the memo off.
+        self._read = lru_cache(maxsize=memo_size)(self._understand_and_rank) if memo_size else self._understand_and_rank
         self.synonyms = synonyms or Synonyms.load()
         self.english = english or English.load()
         self.tokenizer = tokenizer or Tokenizer.for_kb(kb, self.synonyms)
@@ -457,6 +463,19 @@ class Engine:
                                     (("bm25", lexical), ("coverage", cov), ("name", name), ("bigrams", gram))))
         return ranked
 
+    def _understand_and_rank(self, text: str, known_ward: str | None,
+                             ) -> tuple[Understanding, str | None, tuple[Candidate, ...]]:
+        """The question understood, the ward it is about (named in it, else the one already known) and
+        its candidates."""
+        u = self.understand(text)
+        ward = u.entities.ward or known_ward
+        return u, ward, tuple(self.rank(u, ward))
+
+    def memo_info(self) -> tuple[int, int]:
+        """(hits, misses) of the memo of understood and ranked questions since the engine was built."""
+        info = getattr(self._read, "cache_info", None)
+        return (info().hits, info().misses) if info is not None else (0, 0)
+
     def _short_matches(self, docs: Iterable[int], query_units: Mapping[str, float],
                        query_mass: float) -> dict[int, tuple[float, float]]:
         """How well one of each entry's names or questions alone matches the question: the best, over them,
@@ -480,9 +499,7 @@ class Engine:
     # -- deciding -------------------------------------------------------------------------------
 
     def respond(self, text: str, ctx: Context) -> Reply:
-        u = self.understand(text)
-        ward = u.entities.ward or ctx.ward
-        candidates = self.rank(u, ward)
+        u, ward, candidates = self._read(text, ctx.ward)
         top = candidates[0] if candidates else None
         explain: dict[str, object] = {
             "terms": list(u.terms), "foci": list(u.foci), "ward": ward,

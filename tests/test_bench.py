@@ -49,11 +49,14 @@ def test_quick_bench_prints_the_whole_table() -> None:
     if shutil.which("wrk") is None:
         assert "Service: skipped (wrk is not installed" in table
         return
-    for label in (("bare", "aiohttp"), ("ask,", "1", "worker"), ("ask,", "2", "workers")):
+    asks = (("ask,", "1", "worker,", "matched"), ("ask,", "1", "worker,", "memo"), ("ask,", "2", "workers,", "matched"))
+    for label in (("bare", "aiohttp"), ("GET", "/healthz"), *asks):
         cells = _row(table, *label)
         assert all(re.fullmatch(NUMBER, c) for c in cells[:5]), cells  # workers, requests, req/s, p50, p99
         assert float(cells[2]) > 0
-    for label in (("ask,", "1", "worker"), ("ask,", "2", "workers")):
+    for label in asks:
         assert _row(table, *label)[-1] == "yes", "log rows = 2xx answers"
-    assert re.search(rf"HEADLINE ask/bare \(1 worker\): {NUMBER}%", table), table
+    assert re.search(rf"HEADLINE ask/bare, 1 worker: every question matched {NUMBER}%; repeated questions \(memo\) "
+                     rf"{NUMBER}%; 2 workers, matched {NUMBER}%", table), table
+    assert re.search(rf"ceiling: GET /healthz .* {NUMBER}% of bare", table), table
     assert "worker RSS MB, shipped KB, warm" in table

@@ -139,3 +139,34 @@ def test_candidates_carry_their_features(city: Engine) -> None:
     """Each candidate shows the features behind its score (for the debug explanation)."""
     top = city.respond("住民票 いくら", Context(now=NOW)).candidates[0]
     assert {name for name, _ in top.features} == {"bm25", "coverage", "name", "bigrams"}
+
+
+def test_a_repeated_question_skips_the_matcher_but_not_the_clock(city: Engine) -> None:
+    """The memo keeps a question's understanding and ranking: asked again (on another day) it is a hit,
+    and its answer still speaks of that day's next Saturday opening, not the first asker's."""
+    text = "土曜日に転入届って出せますか"
+    friday = city.respond(text, Context(now=NOW))
+    hits, _ = city.memo_info()
+    later = city.respond(text, Context(now=NOW + dt.timedelta(days=14)))
+    assert city.memo_info()[0] == hits + 1
+    assert friday.answer is not None and later.answer is not None
+    assert friday.answer.entry_id == later.answer.entry_id == "tennyu"
+    assert "11月28日" in friday.answer.text and "11月28日" not in later.answer.text, later.answer.text
+
+
+def test_the_memo_keeps_questions_apart_by_known_ward(engine: Engine) -> None:
+    """The same words with another ward remembered from the session are another question."""
+    first = engine.respond("区役所の電話番号", Context(now=NOW, ward="高津区"))
+    second = engine.respond("区役所の電話番号", Context(now=NOW, ward="中原区"))
+    assert first.answer is not None and first.answer.entry_id == "takatsu-kuyakusho"
+    assert second.answer is not None and second.answer.entry_id == "nakahara-kuyakusho"
+
+
+def test_the_memo_changes_no_reply() -> None:
+    """With the memo off, every reply of the fixture base's questions is the same, field for field."""
+    memo, plain = Engine(load(MINI_KB)), Engine(load(MINI_KB), memo_size=0)
+    texts = ["住民票いくら？", "土曜日に転入届って出せますか", "区民課の場所", "明日の天気は", "中原区です"]
+    for text in texts * 2:
+        for ward in (None, "中原区"):
+            assert memo.respond(text, Context(now=NOW, ward=ward)) == plain.respond(text, Context(now=NOW, ward=ward))
+    assert memo.memo_info() == (len(texts) * 2, len(texts) * 2) and plain.memo_info() == (0, 0)

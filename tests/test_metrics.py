@@ -13,7 +13,7 @@ async def _scrape(client, **kwargs) -> dict[str, list]:  # type: ignore[no-untyp
 
 
 async def test_metrics_count_requests_replies_and_log_rows(client) -> None:
-    for text in ("住民票はいくらですか", "明日の天気は"):
+    for text in ("住民票はいくらですか", "明日の天気は", "住民票はいくらですか"):
         assert (await client.post("/api/v1/ask", json={"text": text})).status == 200
     assert (await client.post("/api/v1/ask", data=b"not json")).status == 400
     await client.get("/api/v1/entries/no-such-entry")
@@ -21,14 +21,16 @@ async def test_metrics_count_requests_replies_and_log_rows(client) -> None:
     families = await _scrape(client)
     requests = {(s.labels["route"], s.labels["status"]): s.value
                 for s in families["contact_http_requests"] if s.name.endswith("_total")}
-    assert requests[("/api/v1/ask", "200")] == 2
+    assert requests[("/api/v1/ask", "200")] == 3
     assert requests[("/api/v1/ask", "400")] == 1
     assert requests[("/api/v1/entries/{entry_id}", "404")] == 1
     assert requests[("unmatched", "404")] == 1
     assert not any("token-abc123" in route for route, _ in requests)
     replies = {s.labels["kind"]: s.value for s in families["contact_replies"] if s.name.endswith("_total")}
     assert replies.get("answer", 0) >= 1 and replies.get("fallback", 0) >= 1
-    assert families["contact_log_rows"][0].value >= 2
+    assert families["contact_log_rows"][0].value >= 3
+    assert families["contact_match_memo_hits"][0].value >= 1
+    assert families["contact_match_memo_misses"][0].value >= 2
     assert families["contact_log_healthy"][0].value == 1
     assert families["contact_knowledge_entries"][0].value > 0
 
