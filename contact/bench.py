@@ -497,7 +497,7 @@ def render(plan: Plan, matcher: list[dict[str, Any]], service: list[ServiceRun] 
         return "\n".join(t.lines)
     t.lines.append(f"Service: POST /api/v1/ask with durable SQLite logging vs a bare aiohttp endpoint; "
                    f"wrk, {plan.connections} connections, {plan.seconds} s per run after {plan.warmup} s warm-up")
-    w2 = (-17, 7, 9, 7, 8, 7, 7, 7, 8, 9, 8)
+    w2 = (-24, 7, 9, 7, 8, 7, 7, 7, 8, 9, 8)
     t.add("target", "workers", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx", "RSS MB", "private", "log rows",
           "log=2xx", widths=w2)
     for run in service:
