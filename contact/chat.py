@@ -58,7 +58,7 @@ from typing import Any
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from contact.config import TOKYO, Clock
+from contact.config import Clock
 from contact.errors import ApiError, BadRequest, NotFound, Unavailable
 from contact.inquiry_log import InquiryLog, LogUnavailable
 from contact.keys import (
@@ -74,17 +74,12 @@ from contact.keys import (
 )
 from contact.pages import static_response
 from contact.requests import LANGS, parse_ask, parse_feedback
+from intents.compose import ContactPoint
 from knowledge.schema import WARDS
 
 log = structlog.get_logger(__name__)
 
 routes = web.RouteTableDef()
-
-CENTER_NAME = "サンキューコールかわさき"
-CENTER_PHONE = "044-200-3939"
-CENTER_OPENS = dt.time(8, 0)
-CENTER_CLOSES = dt.time(21, 0)
-CENTER_HOURS = {"ja": "毎日 8:00〜21:00（土日祝日・年末年始も受付）", "en": "every day 8:00–21:00 (Japan time)"}
 
 HANDOFF_REASONS = ("request", "fallback")
 """Why a citizen asked for a human: asked for one (typed or the button), or after a fallback answer."""
@@ -92,15 +87,17 @@ HANDOFF_REASONS = ("request", "fallback")
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 
 
-def center_open(now: dt.datetime) -> bool:
-    """Whether サンキューコールかわさき takes calls and chats at ``now`` (8:00–21:00 every day, Tokyo time)."""
-    local = now.astimezone(TOKYO).time()
-    return CENTER_OPENS <= local < CENTER_CLOSES
+def center_of(app: web.Application) -> ContactPoint:
+    """The loaded knowledge base's contact center (its defaults until a base is loaded)."""
+    knowledge = app.get(KNOWLEDGE)
+    return knowledge.engine.contact if knowledge is not None and knowledge.ready else ContactPoint()
 
 
-def contact_info(now: dt.datetime, lang: str = "ja") -> dict[str, Any]:
-    return {"name": CENTER_NAME if lang == "ja" else "Thank-you Call Kawasaki", "phone": CENTER_PHONE,
-            "hours": CENTER_HOURS.get(lang, CENTER_HOURS["ja"]), "open": center_open(now)}
+def contact_info(center: ContactPoint, now: dt.datetime, lang: str = "ja") -> dict[str, Any]:
+    """The contact center as the widget shows it (from the knowledge base), and whether it is open now."""
+    en = lang == "en"
+    return {"name": center.name_en if en else center.name, "phone": center.phone,
+            "hours": center.hours_en if en else center.hours, "open": center.is_open(now)}
 
 
 @dataclass(frozen=True)
@@ -392,17 +389,18 @@ class ChatHub:
         task.add_done_callback(self._tasks.discard)
 
 
-def handoff_frame(item: Handoff | None, queue: HandoffQueue, now: dt.datetime, lang: str) -> dict[str, Any]:
+def handoff_frame(item: Handoff | None, queue: HandoffQueue, center: ContactPoint, now: dt.datetime,
+                  lang: str) -> dict[str, Any]:
     """The ``handoff`` frame telling the citizen where their request stands."""
     en = lang == "en"
-    contact = contact_info(now, lang)
-    phone = f"{CENTER_NAME}（{CENTER_PHONE}、{CENTER_HOURS['ja']}）"
-    phone_en = f"Thank-you Call Kawasaki ({CENTER_PHONE}, {CENTER_HOURS['en']})"
+    contact = contact_info(center, now, lang)
+    phone = f"{center.name}（{center.phone}、{center.hours}）"
+    phone_en = f"{center.name_en} ({center.phone}, {center.hours_en})"
     if item is None:
-        message = (f"Operators are available {CENTER_HOURS['en']}; it is outside those hours now. Please call "
+        message = (f"Operators are available {center.hours_en}; it is outside those hours now. Please call "
                    f"{phone_en} during those hours, or ask for an operator here again then." if en else
-                   f"ただいまオペレーターの対応時間外です。対応時間は{CENTER_HOURS['ja']}です。"
-                   f"対応時間内に{CENTER_NAME}（{CENTER_PHONE}）へお電話いただくか、"
+                   f"ただいまオペレーターの対応時間外です。対応時間は{center.hours}です。"
+                   f"対応時間内に{center.name}（{center.phone}）へお電話いただくか、"
                    "このチャットで改めてお申し込みください。")
         return {"type": "handoff", "status": "outside_hours", "queued": False, "message": message,
                 "contact": contact}
@@ -494,7 +492,7 @@ class ChatConnection:
             await self.error(exc.code, exc.message, reply_to)
         except LogUnavailable:
             await self.error("unavailable", f"the message could not be recorded; please try again or call "
-                                            f"{CENTER_PHONE}", reply_to)
+                                            f"{center_of(self.app).phone}", reply_to)
         except ConnectionError:
             raise
         except Exception:
@@ -523,8 +521,8 @@ class ChatConnection:
         ticket = queue.for_session(self.session_id)
         frame: dict[str, Any] = {
             "type": "welcome", "session_id": self.session_id, "ward": state.ward, "lang": self.lang,
-            "contact": contact_info(now, self.lang),
-            "handoff": handoff_frame(ticket, queue, now, self.lang) if ticket else None,
+            "contact": contact_info(center_of(self.app), now, self.lang),
+            "handoff": handoff_frame(ticket, queue, center_of(self.app), now, self.lang) if ticket else None,
             "max_text_chars": self.app[SETTINGS].max_text_chars,
         }
         if reply_to is not None:
@@ -577,11 +575,12 @@ class ChatConnection:
         now = self.app[CLOCK].now()
         queue = self.app[HANDOFFS]
         ticket = None
-        if center_open(now):
+        center = center_of(self.app)
+        if center.is_open(now):
             ticket = await queue.enqueue(self.session_id, reason, lang=self.lang, inquiry_id=inquiry_id)
         else:
             log.info("handoff.outside_hours", reason=reason)
-        frame = handoff_frame(ticket, queue, now, self.lang)
+        frame = handoff_frame(ticket, queue, center, now, self.lang)
         frame["session_id"] = self.session_id
         if reply_to is not None:
             frame["reply_to"] = reply_to
@@ -684,7 +683,7 @@ async def _chat_ctx(app: web.Application) -> AsyncIterator[None]:
     def tell_citizen(item: Handoff) -> None:
         if item.status == "waiting":
             return  # the socket that asked was answered directly
-        hub.push(item.session_id, handoff_frame(item, queue, app[CLOCK].now(), item.lang))
+        hub.push(item.session_id, handoff_frame(item, queue, center_of(app), app[CLOCK].now(), item.lang))
 
     queue.listeners.append(tell_citizen)
     app[HANDOFFS] = queue

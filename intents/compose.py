@@ -6,9 +6,13 @@ where to confirm them (the window, or the contact center).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
+from knowledge.calendar import Calendar
+from knowledge.calendar_text import contact_hours
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Faq, LifeEvent, Office, Procedure, Sourced, Window
 
@@ -27,21 +31,45 @@ class Answer:
 
 @dataclass(frozen=True)
 class ContactPoint:
-    """Where a citizen confirms what the assistant is not sure of."""
+    """Where a citizen confirms what the assistant is not sure of, and reaches a person: the city's contact
+    center. Taken from the knowledge base (:func:`contact_point`); the defaults serve a base without one."""
 
     name: str = "サンキューコールかわさき"
     phone: str = "044-200-3939"
     hours: str = "毎日 8:00〜21:00"
+    name_en: str = "Thank You Call Kawasaki (the city contact center)"
+    hours_en: str = "every day 8:00–21:00 (Japan time)"
+    calendar: Calendar | None = field(default=None, compare=False, repr=False)
+    """The base's calendar, whose ``calendar.contact.profile`` says when the center is open."""
 
     def confirm_sentence(self, department: str | None = None) -> str:
         where = f"{department}または" if department else ""
         return f"詳しくは{where}{self.name}（{self.phone}、{self.hours}）でご確認ください。"
 
+    def is_open(self, now: dt.datetime) -> bool:
+        """Whether the center takes calls and chats at ``now``: its calendar profile (holidays and closures
+        included), or 8:00–21:00 Tokyo time every day for a base without a calendar."""
+        if self.calendar is not None:
+            return self.calendar.status(self.calendar.contact.profile, now).is_open is True
+        local = now.astimezone(_TOKYO).time()
+        return _DEFAULT_OPENS <= local < _DEFAULT_CLOSES
+
+
+_TOKYO = ZoneInfo("Asia/Tokyo")
+_DEFAULT_OPENS, _DEFAULT_CLOSES = dt.time(8, 0), dt.time(21, 0)
+
 
 def contact_point(kb: KnowledgeBase) -> ContactPoint:
+    """The contact center of the base: the calendar's ``confirm_with`` (name, phone, hours from its
+    profile), else the office ``thank-you-call``, else the defaults."""
     office = kb.offices.get("thank-you-call")
+    hours = office.hours.text if office and office.hours else ContactPoint.hours
+    cal = kb.calendar
+    if cal is not None:
+        c = cal.contact
+        return ContactPoint(c.name, c.phone, contact_hours(cal) or hours, c.name_en,
+                            contact_hours(cal, "en") or ContactPoint.hours_en, cal)
     if office and office.phone:
-        hours = office.hours.text if office.hours else ContactPoint.hours
         return ContactPoint(office.name, office.phone, hours)
     return ContactPoint()
 

@@ -115,19 +115,25 @@ def _join(parts: list[str], lang: Lang) -> str:
     return (" " if lang == "en" else "").join(p for p in parts if p)
 
 
+def contact_hours(cal: Calendar, lang: Lang = "ja") -> str:
+    """``毎日8:00〜21:00`` (``every day 8:00–21:00``): the contact point's hours from its profile, when it
+    keeps the same hours every day, holidays included; else empty (the hours are not one phrase)."""
+    prof = cal.profiles.get(cal.contact.profile)
+    if prof is None or len(prof.open_days) != 7 or prof.holidays != "open":
+        return ""
+    distinct = set(prof.hours)
+    only = next(iter(distinct)) if len(distinct) == 1 else None
+    if only is None:
+        return ""
+    if lang == "en":
+        return f"every day {_time(only.open)}–{_time(only.close)}"
+    return f"毎日{_time(only.open)}〜{_time(only.close)}"
+
+
 def contact_line(cal: Calendar, lang: Lang = "ja") -> str:
     """``サンキューコールかわさき（044-200-3939、毎日8:00〜21:00）``, hours taken from its profile."""
     c = cal.contact
-    prof = cal.profiles.get(c.profile)
-    hours = ""
-    if prof is not None and len(prof.open_days) == 7 and prof.holidays == "open":
-        distinct = set(prof.hours)
-        only = next(iter(distinct)) if len(distinct) == 1 else None
-        if only is not None:
-            if lang == "en":
-                hours = f"every day {_time(only.open)}–{_time(only.close)}"
-            else:
-                hours = f"毎日{_time(only.open)}〜{_time(only.close)}"
+    hours = contact_hours(cal, lang)
     if lang == "en":
         return f"{c.name_en}, {c.phone}" + (f", {hours}" if hours else "")
     return f"{c.name}（{c.phone}" + (f"、{hours}" if hours else "") + "）"

@@ -12,10 +12,11 @@ import pytest
 from aiohttp import WSCloseCode, WSMsgType
 
 from contact.app import create_app
-from contact.chat import ChatLimits, HandoffQueue, TokenBucket, center_open
+from contact.chat import ChatLimits, HandoffQueue, TokenBucket
 from contact.config import Clock, Settings
 from contact.inquiry_log import InquiryLog
 from contact.keys import ASSISTANT, CHAT_LIMITS, HANDOFFS, INQUIRY_LOG
+from tests.conftest import MINI_KB
 
 AFTER_HOURS = "2026-11-20T22:30:00+09:00"
 
@@ -279,6 +280,25 @@ class TestHandoff:
         assert again["handoff_id"] == one["handoff_id"]
         assert len(client.app[HANDOFFS]) == 2
 
+    async def test_the_contact_center_comes_from_the_knowledge_base(self, aiohttp_client, settings: Settings,
+                                                                   tmp_path: Path) -> None:
+        """The number and hours the chat gives are the base's: a base with another number gives that one."""
+        import shutil
+
+        kb = tmp_path / "kb"
+        shutil.copytree(MINI_KB, kb)
+        offices = (kb / "offices.yaml").read_text(encoding="utf-8")
+        (kb / "offices.yaml").write_text(offices.replace("phone: 044-200-3939", "phone: 044-200-0000")
+                                         .replace('"毎日 8:00〜21:00"', '"毎日 8:00〜21:00（試験）"'), encoding="utf-8")
+        client = await aiohttp_client(create_app(settings.with_(now=AFTER_HOURS, kb=str(kb))))
+        async with client.ws_connect("/api/v1/chat") as ws:
+            welcome = await hello(ws)
+            await ws.send_json({"type": "handoff", "reason": "request"})
+            handoff = await receive(ws)
+        assert welcome["contact"] == {"name": "サンキューコールかわさき", "phone": "044-200-0000",
+                                      "hours": "毎日 8:00〜21:00（試験）", "open": False}
+        assert "044-200-0000" in handoff["message"] and "044-200-3939" not in handoff["message"]
+
     async def test_outside_hours_the_widget_gets_the_phone_number(self, after_hours_client) -> None:
         """At 22:30 nothing is queued; the reply gives 044-200-3939 and the hours."""
         client = after_hours_client
@@ -398,8 +418,15 @@ class TestHandoffQueue:
         ],
     )
     def test_contact_center_hours(self, now: str, is_open: bool) -> None:
-        """サンキューコールかわさき takes chats 8:00–21:00 Tokyo time every day."""
-        assert center_open(dt.datetime.fromisoformat(now)) is is_open
+        """サンキューコールかわさき takes chats 8:00–21:00 Tokyo time every day: by the shipped base's calendar
+        (its contact-center profile), and by the defaults for a base without a calendar (the fixture)."""
+        from intents.compose import contact_point
+        from knowledge.loader import SHIPPED_DIR, load
+
+        shipped, mini = contact_point(load(SHIPPED_DIR)), contact_point(load(MINI_KB))
+        assert shipped.calendar is not None and mini.calendar is None
+        at = dt.datetime.fromisoformat(now)
+        assert shipped.is_open(at) is is_open and mini.is_open(at) is is_open
 
 
 class TestPages:
