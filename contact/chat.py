@@ -394,8 +394,7 @@ def handoff_frame(item: Handoff | None, queue: HandoffQueue, center: ContactPoin
     """The ``handoff`` frame telling the citizen where their request stands."""
     en = lang == "en"
     contact = contact_info(center, now, lang)
-    phone = f"{center.name}（{center.phone}、{center.hours}）"
-    phone_en = f"{center.name_en} ({center.phone}, {center.hours_en})"
+    phone, phone_en = center.line("ja"), center.line("en")
     if item is None:
         message = (f"Operators are available {center.hours_en}; it is outside those hours now. Please call "
                    f"{phone_en} during those hours, or ask for an operator here again then." if en else
@@ -519,10 +518,11 @@ class ChatConnection:
         now = self.app[CLOCK].now()
         queue = self.app[HANDOFFS]
         ticket = queue.for_session(self.session_id)
+        center = center_of(self.app)
         frame: dict[str, Any] = {
             "type": "welcome", "session_id": self.session_id, "ward": state.ward, "lang": self.lang,
-            "contact": contact_info(center_of(self.app), now, self.lang),
-            "handoff": handoff_frame(ticket, queue, center_of(self.app), now, self.lang) if ticket else None,
+            "contact": contact_info(center, now, self.lang),
+            "handoff": handoff_frame(ticket, queue, center, now, self.lang) if ticket else None,
             "max_text_chars": self.app[SETTINGS].max_text_chars,
         }
         if reply_to is not None:

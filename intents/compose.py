@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
+from intents.dates import TOKYO
 from knowledge.calendar import Calendar
 from knowledge.calendar_text import contact_hours
 from knowledge.loader import KnowledgeBase
@@ -42,20 +42,25 @@ class ContactPoint:
     calendar: Calendar | None = field(default=None, compare=False, repr=False)
     """The base's calendar, whose ``calendar.contact.profile`` says when the center is open."""
 
+    def line(self, lang: str = "ja") -> str:
+        """``サンキューコールかわさき（044-200-3939、毎日8:00〜21:00）``: name, number and hours."""
+        if lang == "en":
+            return f"{self.name_en} ({self.phone}, {self.hours_en})"
+        return f"{self.name}（{self.phone}、{self.hours}）"
+
     def confirm_sentence(self, department: str | None = None) -> str:
         where = f"{department}または" if department else ""
-        return f"詳しくは{where}{self.name}（{self.phone}、{self.hours}）でご確認ください。"
+        return f"詳しくは{where}{self.line()}でご確認ください。"
 
     def is_open(self, now: dt.datetime) -> bool:
         """Whether the center takes calls and chats at ``now``: its calendar profile (holidays and closures
         included), or 8:00–21:00 Tokyo time every day for a base without a calendar."""
         if self.calendar is not None:
             return self.calendar.status(self.calendar.contact.profile, now).is_open is True
-        local = now.astimezone(_TOKYO).time()
+        local = now.astimezone(TOKYO).time()
         return _DEFAULT_OPENS <= local < _DEFAULT_CLOSES
 
 
-_TOKYO = ZoneInfo("Asia/Tokyo")
 _DEFAULT_OPENS, _DEFAULT_CLOSES = dt.time(8, 0), dt.time(21, 0)
 
 
