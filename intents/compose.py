@@ -7,6 +7,7 @@ where to confirm them (the window, or the contact center).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -115,12 +116,34 @@ def _answer(entry: Sourced, title: str, text: str, department: str, checklist: t
     return Answer(
         entry_id=entry.id,  # type: ignore[attr-defined]
         title=title,
-        text=text.strip(),
+        text=dedupe_sentences(text),
         source_url=entry.source_url,
         department=department,
         reviewed=entry.reviewed.isoformat(),
         checklist=checklist,
     )
+
+
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
+
+
+def dedupe_sentences(text: str) -> str:
+    """The text with every sentence said once (the first time), and no empty lines: an entry's own text, a
+    calendar line and a confirm sentence often say the same thing."""
+    seen: set[str] = set()
+    lines = []
+    for line in text.strip().split("\n"):
+        kept = []
+        for sentence in _SENTENCE.findall(line):
+            key = sentence.strip().rstrip("。！？!?")
+            if key and key in seen:
+                continue
+            seen.add(key)
+            kept.append(sentence)
+        joined = "".join(kept).strip()
+        if joined:
+            lines.append(joined)
+    return "\n".join(lines)
 
 
 def _where(kb: KnowledgeBase, p: Procedure, ward: str | None) -> str:
@@ -134,46 +157,76 @@ def _where(kb: KnowledgeBase, p: Procedure, ward: str | None) -> str:
         places.append("・".join(others))
     if p.convenience_store:
         places.append("コンビニ（マイナンバーカードが必要）")
-    return "、".join(places)
+    return "、".join(dict.fromkeys(places))
+
+
+ASPECTS = ("summary", "where", "bring", "fee", "deadline", "online", "convenience", "saturday")
+"""What a procedure answer can be about, in the order the answer states them."""
+
+_UNKNOWN = "確認できていません（未確認です）。"
 
 
 def _procedure(kb: KnowledgeBase, p: Procedure, foci: Sequence[str], ward: str | None, cp: ContactPoint) -> Answer:
+    """One line for each aspect asked about: the fact, or that it is not confirmed; then, once, where to
+    confirm. A question about no particular aspect gets the overview (every aspect the entry knows)."""
+    asked = [a for a in ASPECTS if a in foci or (a == "where" and {"phone", "access"} & set(foci))
+             or (a == "saturday" and "hours" in foci)]
+    overview = not asked
     parts: list[str] = []
-    wanted = set(foci) or {"summary", "where", "bring", "fee", "saturday"}
-    if "summary" in wanted or not (wanted & {"fee", "bring", "where", "deadline", "online", "saturday", "hours"}):
+    unsure = False
+    for aspect in (ASPECTS if overview else asked):
+        line, known = _aspect_line(kb, p, aspect, ward, overview)
+        if line:
+            parts.append(line)
+        unsure = unsure or not known
+    if not overview and "summary" not in asked and not parts:
         parts.append(p.summary)
-    where = _where(kb, p, ward)
-    if where and wanted & {"where", "summary", "phone", "access"}:
-        parts.append(f"【窓口】{where}")
-    if wanted & {"bring", "summary"}:
-        if p.bring:
-            parts.append("【持ち物】" + "、".join(p.bring))
-        elif "bring" in wanted:
-            parts.append("【持ち物】" + cp.confirm_sentence(p.department))
-    if wanted & {"fee", "summary"} and p.fee:
-        fee = p.fee.text
-        if _uncertain(p, ["fee"]) and cp.phone not in fee:
-            fee += "（" + cp.confirm_sentence(p.department).rstrip("。") + "）"
-        parts.append(f"【手数料】{fee}")
-    elif "fee" in wanted:
-        parts.append("【手数料】" + cp.confirm_sentence(p.department))
-    if p.deadline and wanted & {"deadline", "summary"}:
-        parts.append(f"【期限】{p.deadline}")
-    if wanted & {"online", "summary"} and p.online:
-        parts.append(f"【オンライン等】{p.online}")
-    if wanted & {"saturday", "hours", "summary"}:
-        parts.append(
-            "【土曜開庁】"
-            + _yes_no(
-                p.saturday,
-                "第2・第4土曜日の午前（8:30〜12:30）の区役所窓口でも手続きできます。",
-                "第2・第4土曜日の開庁日には取り扱っていません。平日にお越しください。",
-                "土曜開庁日に手続きできるかは確認できていません。" + cp.confirm_sentence(p.department),
-            )
-        )
-    if p.certainty == "unverified" and not any(cp.phone in x for x in parts):
+    if unsure or p.certainty != "confirmed":
         parts.append(cp.confirm_sentence(p.department))
     return _answer(p, p.name, "\n".join(parts), p.department)
+
+
+def _aspect_line(kb: KnowledgeBase, p: Procedure, aspect: str, ward: str | None,
+                 overview: bool) -> tuple[str | None, bool]:
+    """(the answer's line about one aspect of the procedure, whether it states a confirmed fact). In an
+    overview, aspects the entry says nothing about are left out; asked about, they say so."""
+    def unknown(label: str, what: str) -> tuple[str | None, bool]:
+        return (None, True) if overview else (f"【{label}】{what}は{_UNKNOWN}", False)
+
+    if aspect == "summary":
+        return p.summary, True
+    if aspect == "where":
+        where = _where(kb, p, ward)
+        return (f"【窓口】{where}", not _uncertain(p, ["windows", "offices"])) if where else unknown("窓口", "受付窓口")
+    if aspect == "bring":
+        if not p.bring:
+            return unknown("持ち物", "必要な持ち物")
+        return "【持ち物】" + "、".join(p.bring), not _uncertain(p, ["bring"])
+    if aspect == "fee":
+        if p.fee is None:
+            return unknown("手数料", "手数料")
+        sure = not _uncertain(p, ["fee"])
+        return f"【手数料】{p.fee.text}" + ("" if sure else "（未確認です）"), sure
+    if aspect == "deadline":
+        if not p.deadline:
+            return unknown("期限", "届出・申請の期限")
+        return f"【期限】{p.deadline}", not _uncertain(p, ["deadline"])
+    if aspect == "online":
+        if not p.online:
+            return unknown("オンライン等", "オンラインや郵送での手続き")
+        return f"【オンライン等】{p.online}", not _uncertain(p, ["online"])
+    if aspect == "convenience":
+        if p.convenience_store and not _uncertain(p, ["convenience_store"]):
+            return "【コンビニ】マイナンバーカードがあれば、コンビニのマルチコピー機でも取得できます。", True
+        # False is also what an entry says when nobody checked: never a "no" from it.
+        return unknown("コンビニ", "コンビニでの取得・手続き")
+    if aspect == "saturday":
+        if p.saturday is None or _uncertain(p, ["saturday"]):
+            return ("【土曜開庁】土曜開庁日に手続きできるかは" + _UNKNOWN), False
+        if p.saturday:
+            return "【土曜開庁】第2・第4土曜日の午前（8:30〜12:30）の区役所窓口でも手続きできます。", True
+        return "【土曜開庁】第2・第4土曜日の開庁日には取り扱っていません。平日にお越しください。", True
+    raise ValueError(aspect)
 
 
 def _office(o: Office, foci: Sequence[str], cp: ContactPoint) -> Answer:

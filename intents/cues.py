@@ -12,7 +12,7 @@ from intents.normalize import normalize
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "cues.yaml"
 
-FOCI = ("fee", "bring", "where", "phone", "hours", "saturday", "deadline", "online", "access")
+FOCI = ("fee", "bring", "where", "phone", "hours", "saturday", "deadline", "online", "convenience", "access")
 
 
 class CueError(ValueError):

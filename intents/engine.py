@@ -17,21 +17,27 @@ import datetime as dt
 import heapq
 import math
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from intents.availability import NOT_ASKED_ABOUT, asks_if_possible, availability_answer, kind_in, place_word_in
 from intents.compose import Answer, ContactPoint, compose, contact_point
 from intents.cues import Cues
 from intents.dates import DateMention, resolve_dates
+from intents.dense import DenseIndex
 from intents.documents import Document, documents
+from intents.encoders import Encoder
 from intents.english import English
 from intents.entities import Entities, Gazetteer
+from intents.fusion import LEXICAL_ONLY, Cascade, FusionWeights, dense_confidence, fuse
 from intents.index import BM25Index
 from intents.normalize import char_bigrams, is_kana_only, normalize, to_katakana
 from intents.opening_days import CALENDAR_VOCABULARY, calendar_answer, is_time_question, place_for
@@ -58,6 +64,10 @@ _ALL_KANJI = re.compile(r"^[\u3400-\u9fff々]+$")
 _PIECE_SPLIT = re.compile(r"[\s（）()「」『』・、。,/?？!！]+")
 
 _NOUNISH = frozenset({"名詞", "接頭辞", "接尾辞"})
+_KANA_FOR_KANJI = frozenset({"名詞", "接頭辞", "接尾辞", "副詞"})
+"""Parts of speech a kanji typed in hiragana turns into (印かん: 印 + 接尾辞 かん); verbs and particles
+next to kanji are ordinary okurigana."""
+_HIRAGANA = re.compile(r"[\u3041-\u3096]{1,3}")
 _NUMBER = re.compile(r"^[\d.,]+$|^(通|枚|部|件|個|冊|点)$")
 """Numbers and counters ("2通"): they say how many, not what; they do not count towards coverage."""
 
@@ -193,12 +203,15 @@ class Engine:
         thresholds: Thresholds = Thresholds(),
         weights: Weights = Weights(),
         memo_size: int = 2048,
+        encoders: Sequence[Encoder] = (),
+        cache_dir: Path | None = None,
+        fusion: FusionWeights | None = None,
     ) -> None:
         self.kb = kb
         # Understanding a text and ranking it for a ward depend on nothing else (not the clock: dates are
         # resolved per request in respond), so the most recent ones are kept: follow-up buttons and popular
         # questions arrive verbatim again and again. 0 turns the memo off.
-        self._read = lru_cache(maxsize=memo_size)(self._understand_and_rank) if memo_size else self._understand_and_rank
+        self._read = Memo(self._understand_and_rank, memo_size)
         self.synonyms = synonyms or Synonyms.load()
         self.english = english or English.load()
         self.tokenizer = tokenizer or Tokenizer.for_kb(kb, self.synonyms)
@@ -271,7 +284,7 @@ class Engine:
         for d in self.docs:
             for n in d.names:
                 vocabulary += _PIECE_SPLIT.split(self._rewrite(normalize(n)))
-        self.speller = Speller(vocabulary)
+        self.speller = Speller(vocabulary, reading=self.tokenizer.reading)
         self._by_id = {d.entry_id: i for i, d in enumerate(self.docs)}
         names: list[str] = []
         owners: list[int] = []
@@ -287,6 +300,23 @@ class Engine:
             for p in kb.procedures.values() for n in (p.name, *p.aliases) if len(n) >= 2
         ]
         self._name_owners = owners
+        # Dense retrieval: each encoder's vectors of the entries' names and questions (cached on disk).
+        self.dense = {e.name: DenseIndex(e, self.docs, cache_dir, memo_size) for e in encoders}
+        self.cascade = Cascade.load(list(self.dense))
+        self.fusion = fusion or (FusionWeights.load(list(self.dense)) if self.dense else LEXICAL_ONLY)
+        self._first_fusion = (FusionWeights.load(list(self.cascade.first))
+                              if self.cascade.first and set(self.cascade.first) != set(self.dense) else None)
+        self.slow_calls = 0
+        """Questions for which the cascade called the encoders after its first stage."""
+
+    def prepare(self, text: str, ward: str | None = None) -> None:
+        """Understand and rank the question (the encoders included) into the memo: the slow part of a new
+        question, which the service runs off the event loop before :meth:`respond`."""
+        self._read(text, ward)
+
+    def is_prepared(self, text: str, ward: str | None = None) -> bool:
+        """Whether :meth:`respond` would find the question in the memo (no encoding, no ranking)."""
+        return (text, ward) in self._read
 
     # -- understanding -------------------------------------------------------------------------
 
@@ -335,6 +365,10 @@ class Engine:
         next to each other (課税証名書 → 課税/証/名/書)."""
         out = []
         for i, t in enumerate(tokens):
+            if _HIRAGANA.fullmatch(t.surface) and t.pos in _KANA_FOR_KANJI and any(
+                    0 <= j < len(tokens) and _KANJI.search(tokens[j].surface) for j in (i - 1, i + 1)):
+                out.append(t.surface)  # 印かん証明: a kanji typed as its reading, next to kanji
+                continue
             if not (t.oov or t.pos in _NOUNISH) or not _KANJI.search(t.surface):
                 continue
             unknown = t.oov or t.normalized not in self.index
@@ -469,12 +503,45 @@ class Engine:
         its candidates."""
         u = self.understand(text)
         ward = u.entities.ward or known_ward
-        return u, ward, tuple(self.rank(u, ward))
+        if not self.dense:
+            return u, ward, tuple(self.rank(u, ward))
+        return u, ward, tuple(self._fused(u, ward, self.rank(u, ward, limit=20)))
+
+    def _fused(self, u: Understanding, ward: str | None, lexical: Sequence[Candidate]) -> list[Candidate]:
+        """The lexical candidates and each encoder's nearest entries, ranked by the fused score
+        (:mod:`intents.fusion`)."""
+        by_doc = {self._by_id[c.entry_id]: c for c in lexical}
+        scores = {d: c.score for d, c in by_doc.items()}
+        effective_ward = u.entities.ward or ward
+        factors = {i: (1.3 if d.ward == effective_ward else 0.25)
+                   for i, d in enumerate(self.docs) if d.ward and effective_ward}
+
+        def similarities(names: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
+            return {n: self.dense[n].similarities(self.dense[n].query_vector(u.normalized)) for n in names}
+
+        # The cascade: the fast encoders first; the slower ones only when that ranking is not decisive.
+        if self._first_fusion is not None:
+            sims = similarities(self.cascade.first)
+            fused = fuse(scores, sims, self._first_fusion, factors)
+            if not self.cascade.decisive(fused):
+                self.slow_calls += 1
+                sims.update(similarities(n for n in self.dense if n not in sims))
+                fused = fuse(scores, sims, self.fusion, factors)
+        else:
+            fused = fuse(scores, similarities(self.dense), self.fusion, factors)
+        out = []
+        for s in fused[:10]:
+            c = by_doc.get(s.doc)
+            d = self.docs[s.doc]
+            extra = tuple((k, v) for k, v in s.features.items() if k != "lexical")
+            if c is None:
+                c = Candidate(d.entry_id, d.title, d.kind, 0.0, 0.0, (), ())
+            out.append(replace(c, score=s.score, features=(*c.features, ("lexical", s.features["lexical"]), *extra)))
+        return out
 
     def memo_info(self) -> tuple[int, int]:
         """(hits, misses) of the memo of understood and ranked questions since the engine was built."""
-        info = getattr(self._read, "cache_info", None)
-        return (info().hits, info().misses) if info is not None else (0, 0)
+        return self._read.hits, self._read.misses
 
     def _short_matches(self, docs: Iterable[int], query_units: Mapping[str, float],
                        query_mass: float) -> dict[int, tuple[float, float]]:
@@ -633,7 +700,7 @@ class Engine:
         if not candidates:
             return 0.0
         top = candidates[0]
-        conf = top.coverage
+        conf = max(top.coverage, dense_confidence(dict(top.features), self.fusion))
         if len(candidates) > 1 and top.score > 0:
             ratio = candidates[1].score / top.score
             if ratio > 0.8:
@@ -689,6 +756,38 @@ class Engine:
         cp = self.contact
         return (f"申し訳ありません。そのご質問にはお答えできる情報が見つかりませんでした（わかりません）。"
                 f"{cp.name}（{cp.phone}、{cp.hours}）にお問い合わせいただくか、オペレーターにおつなぎします。")
+
+
+class Memo:
+    """The most recent results of ``fn`` by its arguments (a thread-safe LRU that can say what it holds);
+    size 0 keeps nothing."""
+
+    def __init__(self, fn: Callable[..., Any], size: int) -> None:
+        self._fn = fn
+        self._size = size
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __contains__(self, key: tuple[Any, ...]) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def __call__(self, *key: Any) -> Any:
+        with self._lock:
+            if key in self._items:
+                self.hits += 1
+                self._items.move_to_end(key)
+                return self._items[key]
+            self.misses += 1
+        value = self._fn(*key)
+        if self._size:
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return value
 
 
 _BARE_WEEKDAY = re.compile(r"[月火水木金土日](曜日?|よう日?)?(は|に|も)?")

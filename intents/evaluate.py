@@ -10,6 +10,7 @@ grade-2 (correct-information) judgment are used.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from collections import defaultdict
@@ -21,6 +22,20 @@ from intents.engine import Context, Engine
 
 CUTOFF = 5
 
+PARTS = ("tune", "check")
+
+
+def part_of(key: str) -> str:
+    """The half a labelled query belongs to: weights and thresholds are chosen on ``tune`` only, and
+    ``check`` is reported (and gated in CI) as the figure for questions the tuning never saw."""
+    return PARTS[int(hashlib.sha1(key.encode("utf-8")).hexdigest(), 16) % 2]
+
+
+def split(queries: Iterable[LabelledQuery], part: str) -> list[LabelledQuery]:
+    if part not in (*PARTS, "all"):
+        raise ValueError(f"part must be one of {', '.join(PARTS)} or all")
+    return [q for q in queries if part == "all" or q.part == part]
+
 
 @dataclass(frozen=True)
 class LabelledQuery:
@@ -29,6 +44,13 @@ class LabelledQuery:
     """Acceptable entry ids; empty for an out-of-scope question."""
     category: str = "-"
     variant: str = "-"
+    key: str = ""
+    """What the tuning/checking split hashes: the query's id where the set has one, else its text."""
+
+    @property
+    def part(self) -> str:
+        """``tune`` or ``check``: a fixed hash of the key splits every labelled set in two halves."""
+        return part_of(self.key or self.query)
 
     @property
     def out_of_scope(self) -> bool:
@@ -45,7 +67,7 @@ def load_queries(path: Path | str) -> list[LabelledQuery]:
             if "relevant_ids_grade2" in row:
                 ids = tuple(str(x) for x in row["relevant_ids_grade2"])
                 if ids:
-                    out.append(LabelledQuery(row["query"], ids, "localgovfaq"))
+                    out.append(LabelledQuery(row["query"], ids, "localgovfaq", key=str(row.get("query_id", ""))))
                 continue
             expected = row.get("expected")
             if expected is None:

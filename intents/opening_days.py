@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import jpholiday
+
 from intents.availability import kind_in
 from intents.compose import Answer
 from intents.dates import DateMention
@@ -104,9 +106,27 @@ def describe(
         return describe_range(cal, place.profile, place.name, mention.first, mention.last, now, lang, window=window)
     if mention is not None:
         return describe_day(cal, place.profile, place.name, mention.first, now, lang, window=window)
+    day = _next_day_of_kind(text, cal.local(now).date())
+    if day is not None:
+        return describe_day(cal, place.profile, place.name, day, now, lang, window=window)
     if "土曜" in text:
         return describe_next_saturday(cal, place.profile, place.name, now, lang, window=window)
     return describe_status_now(cal, place.profile, place.name, now, lang, window=window)
+
+
+_HOLIDAY_WORDS = ("祝日", "祭日", "休日", "holiday")
+_SUNDAY_WORDS = ("日曜", "sunday")
+
+
+def _next_day_of_kind(text: str, today: dt.date) -> dt.date | None:
+    """"祝日は休み?", "日曜日は開いてますか": a kind of day, not a date. The answer is about the next day
+    of that kind (today's hours say nothing about it)."""
+    if any(w in text for w in _HOLIDAY_WORDS):
+        return next((today + dt.timedelta(days=n) for n in range(1, 120)
+                     if jpholiday.is_holiday(today + dt.timedelta(days=n))), None)
+    if any(w in text for w in _SUNDAY_WORDS) and "土曜" not in text:
+        return today + dt.timedelta(days=(6 - today.weekday()) or 7)
+    return None
 
 
 def calendar_answer(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from intents.tokenize import Token
 
@@ -42,9 +42,16 @@ def compound_nouns(tokens: Sequence[Token]) -> Iterable[str]:
         run = []
 
 
+_KANA_SLOT = re.compile(r"(?<=[\u3400-\u9fff々])[\u3041-\u3096]{1,3}|[\u3041-\u3096]{1,3}(?=[\u3400-\u9fff々])")
+_HIRAGANA_RUN = re.compile(r"[\u3041-\u3096]{1,3}")
+"""A short hiragana run next to kanji: いん鑑登録, 住みん票 (one kanji typed as its reading)."""
+
+
 class Speller:
-    def __init__(self, vocabulary: Iterable[str]) -> None:
-        """``vocabulary``: the base's words, each as often as it occurs (the count breaks ties)."""
+    def __init__(self, vocabulary: Iterable[str], reading: Callable[[str], str] | None = None) -> None:
+        """``vocabulary``: the base's words, each as often as it occurs (the count breaks ties);
+        ``reading``: katakana reading of a word, to check a kana run against the kanji it stands for."""
+        self._reading = reading
         self._count = Counter(w for w in vocabulary if MIN_WORD <= len(w) <= MAX_WORD and _KANJI.search(w))
         self._masked: dict[str, list[str]] = defaultdict(list)
         for w in sorted(self._count):
@@ -66,7 +73,10 @@ class Speller:
 
         def fix(run: re.Match[str]) -> str:
             chunk = run.group(0)
-            return self._fix(chunk, {i for m in marks for i in _find_all(chunk, m)})
+            kana_marks = {m for m in marks if _HIRAGANA_RUN.fullmatch(m)}
+            if any(m in chunk for m in marks):
+                chunk = self._kana_for_kanji(chunk, set(marks))
+            return self._fix(chunk, {i for m in marks if m not in kana_marks for i in _find_all(chunk, m)})
 
         return _CJK.sub(fix, text)
 
@@ -96,6 +106,37 @@ class Speller:
             left = self._fix(chunk[:start], {p for p in positions if p < start})
             right = self._fix(chunk[end:], {p - end for p in positions if p >= end})
             return left + word + right
+        return chunk
+
+
+    def _kana_for_kanji(self, chunk: str, marks: set[str]) -> str:
+        """The chunk with a base word put back where one of its kanji was typed in hiragana (いん鑑登録 →
+        印鑑登録), when the kana is that word's reading there; the longest such word wins."""
+        if self._reading is None:
+            return chunk
+        for slot in _KANA_SLOT.finditer(chunk):
+            i, j = slot.span()
+            if slot.group(0) not in marks and not any(
+                    chunk.startswith(m, j) or chunk[:i].endswith(m) for m in marks):
+                continue  # only next to what looked like a slip: okurigana are left alone
+            kana = "".join(chr(ord(c) + 0x60) for c in slot.group(0))  # hiragana → katakana
+            best: tuple[int, int, int, str] | None = None
+            for a in range(0, min(i, MAX_WORD) + 1):
+                for b in range(0, min(len(chunk) - j, MAX_WORD) + 1):
+                    if a + b + 1 < MIN_WORD:
+                        continue
+                    for word in self._masked.get(f"{chunk[i - a:i]}\0{chunk[j:j + b]}", ()):
+                        if not _KANJI.match(word[a]):
+                            continue
+                        whole = self._reading(word)
+                        if not (whole.startswith(self._reading(word[:a]) + kana)
+                                or whole.endswith(kana + self._reading(word[a + 1:]))):
+                            continue
+                        if best is None or a + b > best[0]:
+                            best = (a + b, i - a, j + b, word)
+            if best is not None:
+                _, start, end, word = best
+                return chunk[:start] + word + self._kana_for_kanji(chunk[end:], marks)
         return chunk
 
 

@@ -1,0 +1,136 @@
+"""Fusion of lexical and dense evidence: a few named scoring features and their weights.
+
+Every candidate (found by BM25F, by the fuzzy reading match, or by an encoder) gets the same features:
+
+- ``lexical``: the lexical ranker's score (BM25F over fields × coverage, best name/question match,
+  character bigrams, ward agreement) relative to the best lexical score of the question;
+- ``dense:<encoder>``: the entry's best cosine with the question, scaled to the question's pool
+  (1 for the most similar entry, 0 at the ``pool``-th), times the ward factor;
+- ``cosine:<encoder>`` (not weighted): the raw cosine, kept for decisions and explanations.
+
+The fused score is the weighted sum. Weights live in ``intents/data/fusion.yaml``, one set for each
+combination of encoders, chosen by ``scripts/tune-fusion`` on the tuning half of the labelled sets
+only (never by looking at single queries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+
+DEFAULT_PATH = Path(__file__).parent / "data" / "fusion.yaml"
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    lexical: float
+    dense: Mapping[str, float]
+    """Encoder name → weight of its ``dense:`` feature."""
+    pool: int = 30
+    """How many of each encoder's nearest entries join the candidates (and set the 0 of its scale)."""
+    confidence: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    """Encoder → (floor, full): the cosine at or below which its evidence alone gives no confidence, and
+    the one at which it gives full confidence. An encoder whose cosines do not separate questions the base
+    answers from chatter (e5's all lie in 0.8–0.9) is not listed: it ranks, but never vouches."""
+
+    @classmethod
+    def load(cls, encoders: Sequence[str], path: Path = DEFAULT_PATH) -> FusionWeights:
+        """The weights for this combination of encoders (``use+e5`` …), from the table."""
+        with path.open(encoding="utf-8") as f:
+            table = yaml.safe_load(f)
+        key = "+".join(sorted(encoders)) or "lexical"
+        row = table.get(key)
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}: no weights for the encoders {key!r}")
+        dense = {name: float(row["dense"][name]) for name in encoders}
+        confidence = {name: (float(v["floor"]), float(v["full"]))
+                      for name, v in (row.get("confidence") or {}).items() if name in encoders}
+        return cls(float(row["lexical"]), dense, int(row.get("pool", 30)), confidence)
+
+
+LEXICAL_ONLY = FusionWeights(1.0, {})
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """Which encoders rank first, and when that ranking is decisive enough to skip the others: the
+    slower encoder costs about ten times the rest of a question, so it is asked only when needed."""
+
+    first: tuple[str, ...] = ()
+    margin: float = 0.0
+    """Decisive: the best fused score leads the second by at least this share of itself."""
+
+    @classmethod
+    def load(cls, encoders: Sequence[str], path: Path = DEFAULT_PATH) -> Cascade:
+        with path.open(encoding="utf-8") as f:
+            row = (yaml.safe_load(f) or {}).get("cascade") or {}
+        first = tuple(e for e in row.get("first", ()) if e in encoders)
+        if not first or set(first) == set(encoders):
+            return cls()
+        return cls(first, float(row.get("margin", 0.0)))
+
+    def decisive(self, ranked: Sequence[Scored]) -> bool:
+        if len(ranked) < 2 or ranked[0].score <= 0:
+            return True
+        return (ranked[0].score - ranked[1].score) / ranked[0].score >= self.margin
+
+
+@dataclass(frozen=True)
+class Scored:
+    doc: int
+    score: float
+    features: dict[str, float]
+
+
+def fuse(
+    lexical: Mapping[int, float],
+    similarities: Mapping[str, npt.NDArray[np.float32]],
+    weights: FusionWeights,
+    ward_factor: Mapping[int, float] | None = None,
+) -> list[Scored]:
+    """Candidates of both kinds with their features and fused score, best first.
+
+    ``lexical``: doc → lexical score; ``similarities``: encoder → every doc's best cosine;
+    ``ward_factor``: doc → the ward agreement factor (already inside the lexical score)."""
+    top_lexical = max(lexical.values(), default=0.0)
+    pool: dict[int, dict[str, float]] = {
+        d: {"lexical": s / top_lexical if top_lexical > 0 else 0.0} for d, s in lexical.items()}
+    scales: dict[str, tuple[float, float]] = {}
+    for name, sims in similarities.items():
+        if name not in weights.dense or not len(sims):
+            continue
+        k = min(weights.pool, len(sims) - 1)
+        nearest = np.argpartition(-sims, k)[: k + 1]
+        hi, lo = float(sims[nearest].max()), float(np.partition(sims, len(sims) - 1 - k)[len(sims) - 1 - k])
+        scales[name] = (hi, lo)
+        for d in nearest:
+            pool.setdefault(int(d), {"lexical": 0.0})
+    out = []
+    for d, feats in pool.items():
+        score = weights.lexical * feats["lexical"]
+        factor = ward_factor.get(d, 1.0) if ward_factor else 1.0
+        for name, (hi, lo) in scales.items():
+            cos = float(similarities[name][d])
+            scaled = max(0.0, (cos - lo) / (hi - lo)) if hi > lo else 0.0
+            feats[f"cosine:{name}"] = cos
+            feats[f"dense:{name}"] = scaled
+            score += weights.dense[name] * scaled * factor
+        out.append(Scored(d, score, feats))
+    out.sort(key=lambda s: (-s.score, s.doc))
+    return out
+
+
+def dense_confidence(features: Mapping[str, float], weights: FusionWeights) -> float:
+    """How sure the dense evidence alone is about a candidate: the best over the vouching encoders of
+    0 at or below their floor cosine, 1 at their full one, linear between."""
+    best = 0.0
+    for name, (floor, full) in weights.confidence.items():
+        cos = features.get(f"cosine:{name}")
+        if cos is not None and full > floor:
+            best = max(best, min(1.0, (cos - floor) / (full - floor)))
+    return best

@@ -1,0 +1,67 @@
+"""Choose the fusion weights on the tuning halves of the labelled sets, and report both halves.
+
+The lexical candidates and every encoder's similarities are computed once per query; each weight
+setting of the grid then only re-fuses them. The objective is the mean MRR over the sets' tuning
+halves: one number over many queries, never a single query.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from intents.engine import Engine
+from intents.evaluate import CUTOFF, LabelledQuery
+from intents.fusion import FusionWeights, fuse
+
+
+@dataclass(frozen=True)
+class Prepared:
+    query: LabelledQuery
+    lexical: dict[int, float]
+    similarities: dict[str, npt.NDArray[np.float32]]
+    factors: dict[int, float]
+
+
+def prepare(engine: Engine, queries: Iterable[LabelledQuery]) -> list[Prepared]:
+    out = []
+    for q in queries:
+        if q.out_of_scope:
+            continue
+        u = engine.understand(q.query)
+        ward = u.entities.ward
+        lexical = {engine._by_id[c.entry_id]: c.score for c in engine.rank(u, ward, limit=20)}
+        sims = {n: ix.similarities(ix.query_vector(u.normalized)) for n, ix in engine.dense.items()}
+        factors = {i: (1.3 if d.ward == ward else 0.25) for i, d in enumerate(engine.docs) if d.ward and ward}
+        out.append(Prepared(q, lexical, sims, factors))
+    return out
+
+
+def ranking_metrics(engine: Engine, prepared: Sequence[Prepared], weights: FusionWeights) -> tuple[float, float]:
+    """(top-1, MRR at 5) of the fused ranking."""
+    top1 = rr = 0.0
+    for p in prepared:
+        ranked = [engine.docs[s.doc].entry_id for s in fuse(p.lexical, p.similarities, weights, p.factors)[:CUTOFF]]
+        for rank, entry_id in enumerate(ranked, 1):
+            if entry_id in p.query.expected:
+                top1 += rank == 1
+                rr += 1.0 / rank
+                break
+    n = max(1, len(prepared))
+    return top1 / n, rr / n
+
+
+def grid(encoders: Sequence[str]) -> list[FusionWeights]:
+    """Weight settings to try: the lexical share, its split among the encoders, and the pool size."""
+    out = []
+    shares = [round(x, 2) for x in np.arange(0.3, 0.95, 0.1)]
+    splits: list[tuple[float, ...]] = [(1.0,)] if len(encoders) == 1 else [(a, 1 - a) for a in (0.3, 0.5, 0.7)]
+    for lexical, split_, pool in itertools.product(shares, splits, (10, 30)):
+        rest = 1.0 - lexical
+        out.append(FusionWeights(lexical, {e: round(rest * w, 3) for e, w in zip(encoders, split_, strict=True)},
+                                 pool))
+    return out
