@@ -37,7 +37,8 @@ async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
-    knowledge = KnowledgeState(Path(app[SETTINGS].kb), app[SETTINGS].match_memo)
+    knowledge = KnowledgeState(Path(app[SETTINGS].kb), app[SETTINGS].match_memo, app[SETTINGS].encoder_names(),
+                               Path(app[SETTINGS].cache_dir))
     result = await knowledge.reload()
     if not result.ok:
         raise StartupError(
@@ -67,6 +68,7 @@ async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.remove_signal_handler(signal.SIGHUP)
+    knowledge.matcher.shutdown(wait=False)
 
 
 def create_app(settings: Settings) -> web.Application:

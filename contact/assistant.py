@@ -80,7 +80,8 @@ class Assistant:
             state.ward = req.ward
         engine = self.knowledge.engine
         now = self.clock.now()
-        reply = engine.respond(req.text, Context(now=now, ward=state.ward, topic=state.topic, lang=req.lang))
+        reply = await self.knowledge.respond(req.text, Context(now=now, ward=state.ward, topic=state.topic,
+                                                               lang=req.lang))
         if reply.ward:
             state.ward = reply.ward
         state.topic = reply.topic if reply.kind in ("answer", "clarify") else state.topic

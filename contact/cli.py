@@ -151,8 +151,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     Example: contact eval tests/data/eval_queries.jsonl --min-top1 0.9 --min-top3 0.97
     """
     from intents.baselines import FuzzyBaseline, SurfaceBM25Baseline
+    from intents.encoders import EncoderUnavailable, load_encoder
     from intents.engine import Engine
-    from intents.evaluate import engine_runner, evaluate, format_results, load_queries
+    from intents.evaluate import PARTS, compare, evaluate, format_results, load_queries
 
     settings = _settings(args)
     kb = _load_or_report(settings.kb)
@@ -163,7 +164,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     engine = Engine(kb, memo_size=0)  # the latencies printed are the matcher's, never a memo hit
     build_s = time.perf_counter() - started
     now = settings.clock().now()
-    results = [evaluate("matcher", queries, engine_runner(engine, now))]
+    encoders = {}
+    for name in settings.encoder_names():
+        try:
+            encoders[name] = load_encoder(name)
+        except EncoderUnavailable as exc:
+            print(f"encoder {name} unavailable, left out: {exc}", file=sys.stderr)
+
+    def build(names: tuple[str, ...]) -> Engine:
+        if not names:
+            return engine
+        fused = Engine(kb, tokenizer=engine.tokenizer, memo_size=0, encoders=[encoders[n] for n in names],
+                       cache_dir=Path(settings.cache_dir))
+        for name, index in fused.dense.items():
+            print(f"  {name}: {index.n_texts} texts, {index.embedded} embedded now, {index.build_seconds:.1f} s")
+        return fused
+
+    parts = ("all",) if args.part == "all" else (args.part,) if args.part != "both" else PARTS
+    results = compare(build, queries, tuple(encoders), now, parts)
     if args.baselines:
         fuzzy = FuzzyBaseline(engine.docs)
         bm25 = SurfaceBM25Baseline(engine.docs, engine.tokenizer)
@@ -178,9 +196,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(format_results(results, per_category=not args.no_categories))
     if args.misses:
         print(f"\nfirst {args.misses} top-1 misses (query | expected | got):")
-        for q, expected, got in results[0].misses[: args.misses]:
+        for q, expected, got in results[-1].misses[: args.misses]:
             print(f"  {q} | {expected} | {got}")
-    s = results[0].summary()
+    gated = next(r for r in reversed(results) if not r.system.startswith(("fuzzy", "bm25")))
+    s = gated.summary()
+    print(f"\nthresholds apply to: {gated.system}")
     failed = [
         f"{name} {s[key]:.3f} < {minimum}"
         for name, key, minimum in (("top1", "top1", args.min_top1), ("top3", "top3", args.min_top3),
@@ -456,7 +476,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate the matcher on labelled queries", description=cmd_eval.__doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     ev.add_argument("queries", help="JSONL of labelled queries")
-    _add_setting_options(ev, ["kb", "now"])
+    _add_setting_options(ev, ["kb", "now", "encoders", "cache_dir"])
+    ev.add_argument("--part", choices=["all", "tune", "check", "both"], default="both",
+                    help="which half of the queries (split by a fixed hash of the id): both halves side by side "
+                         "(default), one of them, or all together")
     ev.add_argument("--baselines", action="store_true", help="also run the rapidfuzz and surface-BM25 baselines")
     ev.add_argument("--misses", type=int, default=0, help="print the first N top-1 misses")
     ev.add_argument("--no-categories", action="store_true", help="omit the per-category table")

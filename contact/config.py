@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from intents.encoders import parse_names
 from knowledge.loader import SHIPPED_DIR
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -50,6 +51,11 @@ class Settings:
     match_memo: int = _setting(
         2048, "Questions (text and known ward) whose understanding and ranking are kept, most recent first; 0: off."
     )
+    encoders: str = _setting(
+        "use,e5", "Sentence encoders fused with the lexical matcher, comma-separated: use, e5; none: lexical only. "
+        "One that cannot load is left out (logged, /readyz and /metrics say so)."
+    )
+    cache_dir: str = _setting("var/cache", "Directory of the knowledge base's embedding cache (created if missing).")
     rate_limit: int = _setting(
         120, "Citizen requests (ask, feedback, lookups, chat connections) per minute per client address; 0: off."
     )
@@ -94,8 +100,15 @@ class Settings:
         if self.retention_days < 0:
             raise ConfigError("retention_days must be >= 0 (0: keep forever)")
         self._check_limits()
+        self.encoder_names()  # validates
         if self.now is not None:
             self.fixed_now()  # validates
+
+    def encoder_names(self) -> tuple[str, ...]:
+        try:
+            return parse_names(self.encoders)
+        except ValueError as exc:
+            raise ConfigError(f"encoders: {exc}") from exc
 
     def _check_limits(self) -> None:
         for name in ("rate_limit", "rate_limit_burst", "trust_proxy", "max_chats", "max_chats_per_ip", "match_memo"):

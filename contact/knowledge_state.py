@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
-from intents.engine import Engine
+from intents.encoders import Encoder, EncoderUnavailable, load_encoder
+from intents.engine import Context, Engine, Reply
 from intents.tokenize import Tokenizer
 from knowledge.errors import KnowledgeError
 from knowledge.loader import load
@@ -32,9 +35,19 @@ class ReloadResult:
 
 
 class KnowledgeState:
-    def __init__(self, directory: Path, memo_size: int = 2048) -> None:
+    def __init__(self, directory: Path, memo_size: int = 2048, encoders: Sequence[str] = (),
+                 cache_dir: Path | None = None) -> None:
         self.directory = directory
         self.memo_size = memo_size
+        self.encoder_names = tuple(encoders)
+        self.cache_dir = cache_dir
+        self.encoder_problems: dict[str, str] = {}
+        """Encoder → why it could not load: the matcher answers without it (``/readyz``, ``/metrics``)."""
+        self.encoder_failures = 0
+        """Times an encoder failed to load (the ``contact_encoder_unavailable`` counter)."""
+        self.matcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher")
+        """The one thread that understands and ranks new questions (the encoders release the GIL):
+        the event loop only ever answers from the matcher's memo."""
         self._engine: Engine | None = None
         self._lock = asyncio.Lock()
         self.last_problems: tuple[str, ...] = ()
@@ -50,10 +63,42 @@ class KnowledgeState:
     def ready(self) -> bool:
         return self._engine is not None
 
+    def _encoders(self) -> list[Encoder]:
+        loaded = []
+        for name in self.encoder_names:
+            try:
+                loaded.append(load_encoder(name))
+                self.encoder_problems.pop(name, None)
+            except EncoderUnavailable as exc:
+                self.encoder_failures += 1
+                self.encoder_problems[name] = str(exc)
+                log.error("encoder.unavailable", encoder=name, reason=str(exc))
+        return loaded
+
+    @property
+    def encoders_active(self) -> tuple[str, ...]:
+        return tuple(self._engine.dense) if self._engine is not None else ()
+
     def _build(self) -> Engine:
         kb = load(self.directory)
         # A fresh tokenizer per build: Sudachi tokenizers must not be shared between threads.
-        return Engine(kb, tokenizer=Tokenizer.for_kb(kb), memo_size=self.memo_size)
+        engine = Engine(kb, tokenizer=Tokenizer.for_kb(kb), memo_size=self.memo_size, encoders=self._encoders(),
+                        cache_dir=self.cache_dir)
+        for name, index in engine.dense.items():
+            log.info("dense.index", encoder=name, texts=index.n_texts, embedded=index.embedded,
+                     seconds=round(index.build_seconds, 2))
+        return engine
+
+    async def prepare(self, engine: Engine, text: str, ward: str | None) -> None:
+        """Understand and rank a question not in the matcher's memo (encoders included) on the matcher
+        thread, off the event loop; the engine's reply then comes from its memo."""
+        if text and not engine.is_prepared(text, ward):
+            await asyncio.get_running_loop().run_in_executor(self.matcher, engine.prepare, text, ward)
+
+    async def respond(self, text: str, ctx: Context) -> Reply:
+        engine = self.engine
+        await self.prepare(engine, text, ctx.ward)
+        return engine.respond(text, ctx)
 
     async def reload(self) -> ReloadResult:
         """Load and index the directory in a worker thread; keep the old engine on any problem."""

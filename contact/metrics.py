@@ -59,6 +59,16 @@ class _StateCollector(Collector):
             engine = app[KNOWLEDGE].engine
             yield GaugeMetricFamily("contact_knowledge_entries", "Entries in the loaded knowledge base.",
                                     value=len(engine.kb))
+            state = app[KNOWLEDGE]
+            yield GaugeMetricFamily("contact_encoder_unavailable", "Times a sentence encoder failed to load "
+                                    "(the matcher then answers without it).", value=state.encoder_failures)
+            encoders = GaugeMetricFamily("contact_encoder_active", "1 for each sentence encoder the matcher uses.",
+                                         labels=["encoder"])
+            for name in state.encoder_names:
+                encoders.add_metric([name], int(name in engine.dense))
+            yield encoders
+            yield GaugeMetricFamily("contact_dense_cascade_calls", "New questions for which the cascade asked the "
+                                    "slower encoder too.", value=engine.slow_calls)
             hits, misses = engine.memo_info()
             yield GaugeMetricFamily("contact_match_memo_hits", "Questions answered from the matcher's memo "
                                     "since the knowledge base was loaded.", value=hits)

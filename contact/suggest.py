@@ -281,10 +281,15 @@ class Suggester:
         self.prefixes = PrefixIndex(engine)
         self.directory = Directory(engine.kb)
 
+    @staticmethod
+    def query_of(text: str) -> str:
+        """What the matcher is asked for the typed text."""
+        return normalize(text)[:MAX_QUERY_CHARS]
+
     def suggest(self, text: str, now: dt.datetime, *, ward: str | None = None, day: dt.date | None = None,
                 limit: int = 5) -> SuggestResult:
         """Ranked suggestions for what the operator has typed so far (``text``, possibly a fragment)."""
-        query = normalize(text)[:MAX_QUERY_CHARS]
+        query = self.query_of(text)
         if not query:
             return SuggestResult(text, "fallback", SuggestContext(ward=ward, ward_from="param" if ward else None))
         engine = self.engine

@@ -134,5 +134,8 @@ async def readyz(request: web.Request) -> web.Response:
         "problems": problems,
         "entries": len(knowledge.engine.kb) if knowledge.ready else 0,
         "kb_problems": list(knowledge.last_problems[:20]),
+        "matcher": "fused" if knowledge.encoders_active else "lexical",
+        "encoders": list(knowledge.encoders_active),
+        "encoder_problems": knowledge.encoder_problems,
     }
     return web.json_response(body, status=200 if not problems else 503)

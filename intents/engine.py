@@ -618,6 +618,14 @@ class Engine:
         if smalltalk and len(u.normalized) <= 20 and confidence < self.thresholds.answer + 0.2:
             return reply("smalltalk", 1.0, text=_SMALLTALK[smalltalk], topic=ctx.topic)
 
+        # Chatter and routes: out of scope by their words, unless the question also names a city office
+        # (行き方 to a ward office is access) or matches an entry's names squarely.
+        beyond = self.cues.out_of_scope(u.cue_text)
+        if beyond and not u.entities.offices and not (top is not None and dict(top.features).get("name", 0) >= 0.8):
+            explain["out_of_scope"] = beyond
+            return reply("fallback", min(confidence, self.thresholds.answer / 2), text=_OUT_OF_SCOPE[beyond],
+                         follow_ups=("オペレーターと話したい",))
+
         if u.entities.elsewhere and not u.entities.ward:
             explain["elsewhere"] = u.entities.elsewhere
             return reply("fallback", min(confidence, self.thresholds.answer / 2), text=self._elsewhere_text(
@@ -637,7 +645,11 @@ class Engine:
             return reply("clarify", confidence, clarify=ward_question, topic=top.entry_id)
 
         second = candidates[1] if len(candidates) > 1 else None
-        if (second is not None and second.score >= top.score * self.thresholds.close_ratio
+        # A life event and a procedure of its own lead to the same answer: the life event, which lists it.
+        event = self._event_containing(top, second) if second is not None else None
+        if event is not None and second is not None and second.score >= top.score * self.thresholds.close_ratio:
+            top = event
+        elif (second is not None and second.score >= top.score * self.thresholds.close_ratio
                 and second.coverage >= 0.5 and not self._related(top.entry_id, second.entry_id)):
             options = tuple(c.title for c in candidates[:3]
                             if c.score >= top.score * self.thresholds.close_ratio)
@@ -672,12 +684,16 @@ class Engine:
         return answer
 
     def _availability(self, u: Understanding, candidates: Sequence[Candidate]) -> Answer | None:
-        kind = kind_in(u.rewritten, exclude=NOT_ASKED_ABOUT)
-        offices = [self.kb.offices[o] for o in u.entities.offices if self.kb.offices[o].kind != "区役所"]
-        if (kind is None and not offices) or not asks_if_possible(u.rewritten):
-            return None
         procedure = self._named_procedure(u.rewritten)
         if procedure is None:
+            return None
+        # The place is looked for outside the procedure's own name (コンビニ交付 names no place).
+        rest = u.rewritten
+        for name in sorted((procedure.name, *procedure.aliases), key=len, reverse=True):
+            rest = rest.replace(self._rewrite(normalize(name)), " ")
+        kind = kind_in(rest, exclude=NOT_ASKED_ABOUT)
+        offices = [self.kb.offices[o] for o in u.entities.offices if self.kb.offices[o].kind != "区役所"]
+        if (kind is None and not offices) or not asks_if_possible(u.rewritten):
             return None
         place_word = None if offices else (place_word_in(u.rewritten) or u.entities.ward_source)
         if place_word and kind:  # "登戸の行政サービスコーナー" is the office 登戸行政サービスコーナー
@@ -706,6 +722,14 @@ class Engine:
             if ratio > 0.8:
                 conf *= 1.0 - (ratio - 0.8) * 0.5
         return max(0.0, min(1.0, conf))
+
+    def _event_containing(self, a: Candidate, b: Candidate) -> Candidate | None:
+        """The life event of the two when the other is one of its steps."""
+        for event, other in ((a, b), (b, a)):
+            entry = self.kb.life_events.get(event.entry_id) if event.kind == "life_event" else None
+            if entry is not None and any(step.procedure == other.entry_id for step in entry.steps):
+                return event
+        return None
 
     def _related(self, a: str, b: str) -> bool:
         ea, eb = self.kb.get(a), self.kb.get(b)
@@ -775,6 +799,8 @@ class Memo:
             return key in self._items
 
     def __call__(self, *key: Any) -> Any:
+        if not self._size:
+            return self._fn(*key)
         with self._lock:
             if key in self._items:
                 self.hits += 1
@@ -782,11 +808,10 @@ class Memo:
                 return self._items[key]
             self.misses += 1
         value = self._fn(*key)
-        if self._size:
-            with self._lock:
-                self._items[key] = value
-                while len(self._items) > self._size:
-                    self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
         return value
 
 
@@ -796,6 +821,13 @@ _BARE_WEEKDAY = re.compile(r"[月火水木金土日](曜日?|よう日?)?(は|�
 def _lang(lang: str) -> Lang:
     return "en" if lang == "en" else "ja"
 
+
+_OUT_OF_SCOPE = {
+    "chatter": "お話しくださりありがとうございます。こちらでは川崎市の手続き・窓口・開庁日などをご案内しています。"
+               "市のことでお困りのことがあれば、お気軽にご質問ください。",
+    "route": "申し訳ありません。駅や施設の間の乗り換え・経路はこちらではご案内できません（わかりません）。"
+             "鉄道会社などの経路案内をご利用ください。区役所など市の施設への行き方でしたら、施設名を添えてご質問ください。",
+}
 
 _SMALLTALK = {
     "greeting": "こんにちは。川崎市の手続きや窓口、開庁日についてお気軽にご質問ください。",

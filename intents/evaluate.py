@@ -180,13 +180,13 @@ def engine_runner(engine: Engine, now: dt.datetime) -> Callable[[str], tuple[lis
 
 def format_results(results: Sequence[Result], per_category: bool = True) -> str:
     lines = [
-        f"{'system':<14} {'n':>5} {'top1':>6} {'top3':>6} {'hit5':>6} {'MRR':>6} {'answered':>8} "
+        f"{'system':<18} {'n':>5} {'top1':>6} {'top3':>6} {'hit5':>6} {'MRR':>6} {'answered':>8} "
         f"{'oos_n':>5} {'reject':>6} {'p50ms':>7} {'p99ms':>7}"
     ]
     for r in results:
         s = r.summary()
         lines.append(
-            f"{r.system:<14} {s['n']:>5.0f} {s['top1']:>6.3f} {s['top3']:>6.3f} {s['hit5']:>6.3f} "
+            f"{r.system:<18} {s['n']:>5.0f} {s['top1']:>6.3f} {s['top3']:>6.3f} {s['hit5']:>6.3f} "
             f"{s['mrr']:>6.3f} {s['answered']:>8.3f} {s['oos_n']:>5.0f} {s['oos_rejection']:>6.3f} "
             f"{s['p50_ms']:>7.3f} {s['p99_ms']:>7.3f}"
         )
@@ -199,3 +199,30 @@ def format_results(results: Sequence[Result], per_category: bool = True) -> str:
             lines.append(f"  {cat:<16} {t.n:>4} {t.ratio(t.top1):>6.3f} {t.ratio(t.top3):>6.3f} {t.ratio(t.rr):>6.3f}")
     return "\n".join(lines)
 
+
+
+def systems(encoders: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The matchers compared side by side: lexical, lexical with each encoder, and all fused."""
+    out: list[tuple[str, tuple[str, ...]]] = [("lexical", ())]
+    out += [(f"lexical+{e}", (e,)) for e in encoders]
+    if len(encoders) > 1:
+        out.append(("fused", tuple(encoders)))
+    return out
+
+
+def compare(
+    build: Callable[[tuple[str, ...]], Engine],
+    queries: Sequence[LabelledQuery],
+    encoders: Sequence[str],
+    now: dt.datetime,
+    parts: Sequence[str] = PARTS,
+) -> list[Result]:
+    """Each system of :func:`systems` on each part of the queries (``build(encoder names)`` makes the
+    engine, memo off), with its latencies."""
+    results = []
+    for label, names in systems(encoders):
+        engine = build(names)
+        for part in parts:
+            name = label if part == "all" else f"{label}/{part}"
+            results.append(evaluate(name, split(queries, part), engine_runner(engine, now)))
+    return results

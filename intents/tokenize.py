@@ -9,10 +9,11 @@ content words, with particles, auxiliaries and punctuation dropped.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sudachipy import Config, Dictionary, SplitMode
 
@@ -65,6 +66,9 @@ class Tokenizer:
             Dictionary(config=config, dict="core") if config else Dictionary(dict="core")
         )
         self._tokenizer = self._dictionary.tokenizer(mode=SplitMode.C)
+        self._lock = threading.Lock()
+        """A Sudachi tokenizer refuses to be used from two threads at once (the matcher thread ranks new
+        questions while the event loop composes answers): each call takes it in turn."""
         self.user_dictionaries = tuple(user_dictionaries)
 
     @classmethod
@@ -79,8 +83,13 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[Token]:
         """All tokens of already-normalised text, spaces dropped."""
+        with self._lock:
+            return self._tokens(self._tokenizer.tokenize(text))
+
+    @staticmethod
+    def _tokens(morphemes: Any) -> list[Token]:
         out: list[Token] = []
-        for m in self._tokenizer.tokenize(text):
+        for m in morphemes:
             pos = m.part_of_speech()[0]
             if pos == "空白":
                 continue

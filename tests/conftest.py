@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ import pytest
 from contact.config import Settings
 
 TESTS = Path(__file__).parent
+EMBEDDING_CACHE = TESTS.parent / "var" / "test-embeddings"
+"""One embedding cache for the whole suite and the servers it starts (they inherit the variable): the
+knowledge bases are embedded once per machine, not once per test."""
+os.environ["CONTACT_CACHE_DIR"] = str(EMBEDDING_CACHE)
 MINI_KB = TESTS / "fixtures" / "kb-mini"
 SHARED = TESTS.parent.parent / "shared"
 NOW = "2026-11-20T10:00:00+09:00"
@@ -19,7 +24,8 @@ NOW = "2026-11-20T10:00:00+09:00"
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # rate_limit=0: tests fire many requests from one address; tests/test_security.py turns limits on
-    return Settings(db=str(tmp_path / "contact.sqlite3"), kb=str(MINI_KB), now=NOW, rate_limit=0)
+    return Settings(db=str(tmp_path / "contact.sqlite3"), kb=str(MINI_KB), now=NOW, rate_limit=0,
+                    cache_dir=str(EMBEDDING_CACHE))
 
 
 @pytest.fixture

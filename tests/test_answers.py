@@ -1,0 +1,138 @@
+"""What an answer says: every asked aspect gets a sentence, nothing unverified is denied, nothing is said
+twice; and the decisions around it (chatter, routes, a life event and its own procedure, holidays,
+kana typed for a kanji). Checked over the whole shipped base, not on chosen examples."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from intents.compose import ASPECTS, compose, dedupe_sentences
+from intents.engine import Context, Engine, Reply
+from knowledge.loader import SHIPPED_DIR, load
+from tests.conftest import NOW
+
+KB = load(SHIPPED_DIR)
+ENGINE = Engine(KB, memo_size=0)
+CTX = Context(now=dt.datetime.fromisoformat(NOW))
+
+ASKED = {
+    "where": ("{}はどこで手続きできますか", "【窓口】"),
+    "fee": ("{}の手数料はいくら", "【手数料】"),
+    "bring": ("{}の持ち物は", "【持ち物】"),
+    "deadline": ("{}の期限は", "【期限】"),
+    "convenience": ("{}はコンビニで取れますか", "【コンビニ】"),
+    "online": ("{}はオンラインでできますか", "【オンライン等】"),
+    "saturday": ("{}は土曜日にできますか", "【土曜開庁】"),
+}
+_SENTENCES = re.compile(r"[^。\n]+")
+_DENIALS = ("取り扱っていません", "できません", "いいえ", "開いていません")
+
+
+def message(reply: Reply) -> str:
+    return reply.answer.text if reply.answer else reply.clarify.question if reply.clarify else reply.text
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCES.findall(text) if s.strip()]
+
+
+def test_the_aspects_asked_about_are_the_ones_composed() -> None:
+    assert set(ASKED) == set(ASPECTS) - {"summary"}
+
+
+@pytest.mark.parametrize("aspect", sorted(ASKED))
+def test_every_procedure_answers_every_aspect_with_a_sentence_about_it(aspect: str) -> None:
+    """Procedure × aspect over the shipped base: never an empty message, a line about that aspect (the fact
+    or 未確認です and where to confirm), no sentence said twice, no denial of an unverified fact."""
+    template, label = ASKED[aspect]
+    problems = []
+    for p in KB.procedures.values():
+        question = template.format(p.name)
+        reply = ENGINE.respond(question, CTX)
+        text = message(reply)
+        said = sentences(text)
+        if not text.strip():
+            problems.append(f"{question}: empty")
+        elif len(said) != len(set(said)):
+            problems.append(f"{question}: repeats {next(s for s in said if said.count(s) > 1)}")
+        if reply.answer is not None and reply.answer.entry_id == p.id:
+            if label not in text:
+                problems.append(f"{question}: no {label} line")
+            unsure = p.certainty == "unverified" or aspect in p.unverified
+            if unsure and any(d in line for line in text.split("\n") if label in line for d in _DENIALS):
+                problems.append(f"{question}: denies from unverified data")
+            if label in text and not any(line.startswith(label) and len(line) > len(label)
+                                         for line in text.split("\n")):
+                problems.append(f"{question}: the {label} line says nothing")
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_an_unverified_no_is_not_stated_as_a_no() -> None:
+    """Saturday marked unverified with the value False: the answer says it is not confirmed, and where to ask."""
+    p = next(p for p in KB.procedures.values() if p.saturday is False)
+    unsure = p.model_copy(update={"unverified": (*p.unverified, "saturday")})
+    text = compose(KB, unsure, ("saturday",)).text
+    assert "未確認" in text and "取り扱っていません" not in text and "044-200-3939" in text
+
+
+def test_a_sentence_is_said_once() -> None:
+    assert dedupe_sentences("A です。B です。\nA です。\n\nC です。B です") == "A です。B です。\nC です。"
+
+
+@pytest.mark.parametrize("question", ["最近ついてない", "なんか眠い", "お腹すいた", "疲れた…", "暇だなあ"])
+def test_chatter_is_not_answered_from_the_base(question: str) -> None:
+    reply = ENGINE.respond(question, CTX)
+    assert reply.kind == "fallback" and reply.answer is None and reply.explain.get("out_of_scope") == "chatter"
+
+
+@pytest.mark.parametrize("question", ["武蔵小杉から渋谷までの行き方", "新宿から溝の口まで何分",
+                                      "川崎駅から横浜駅への乗り換え"])
+def test_a_route_between_two_places_is_not_answered(question: str) -> None:
+    reply = ENGINE.respond(question, CTX)
+    assert reply.kind == "fallback" and reply.explain.get("out_of_scope") == "route"
+
+
+def test_the_way_to_a_city_office_is_still_answered() -> None:
+    reply = ENGINE.respond("武蔵小杉駅から中原区役所までの行き方", CTX)
+    assert reply.kind == "answer" and reply.answer is not None and reply.answer.entry_id == "nakahara-kuyakusho"
+
+
+def test_a_life_event_and_its_own_procedure_are_not_offered_as_a_choice() -> None:
+    """Where the two best are a life event and one of its steps, the life event (which lists the step) is
+    the answer: a choice between them would say the same thing twice."""
+    problems = []
+    for event in KB.life_events.values():
+        for step in event.steps:
+            top = ENGINE.respond(event.name, CTX)
+            if top.kind == "clarify" and top.candidates[:2] and {c.entry_id for c in top.candidates[:2]} == {
+                    event.id, step.procedure}:
+                problems.append(event.name)
+    assert not problems
+    reply = ENGINE.respond("子供が生まれた", CTX)
+    assert reply.kind == "answer" and reply.answer is not None and reply.answer.entry_id == "birth"
+
+
+@pytest.mark.parametrize(("question", "day"), [("祝日は休み？", "11月23日"), ("祝日って区役所あいてる？", "11月23日"),
+                                                ("日曜日は開いてますか", "11月22日")])
+def test_a_kind_of_day_is_answered_for_the_next_such_day(question: str, day: str) -> None:
+    """Not today's hours: the next holiday (2026-11-23, 勤労感謝の日) or Sunday, and that it is closed."""
+    reply = ENGINE.respond(question, CTX)
+    assert reply.kind == "answer" and day in message(reply) and "閉庁" in message(reply)
+
+
+@pytest.mark.parametrize(("typed", "entry"), [("いん鑑登録", "inkan-toroku"), ("印かん証明", "inkan-shomei"),
+                                              ("戸せき謄本", "koseki-shomei"), ("こん姻届", "konin"),
+                                              ("住民ひょう", "juminhyo")])
+def test_a_kanji_typed_in_kana_is_read_as_the_word(typed: str, entry: str) -> None:
+    reply = ENGINE.respond(typed, CTX)
+    assert reply.kind == "answer" and reply.answer is not None and reply.answer.entry_id == entry
+
+
+def test_okurigana_next_to_kanji_are_left_alone() -> None:
+    """Ordinary kana after kanji (とき, どう, して) are not taken for a misspelt kanji."""
+    for text in ("出生届を出すとき印鑑いりますか", "住民票どうしたらいい", "入籍して引っ越しもする"):
+        assert ENGINE.understand(text).rewritten.replace("?", "？") == ENGINE._rewrite(
+            __import__("intents.normalize", fromlist=["normalize"]).normalize(text)).replace("?", "？")

@@ -1,0 +1,147 @@
+"""Dense retrieval: the bundled encoders, the on-disk embedding cache, the index, and the service's
+fallback to lexical matching when an encoder cannot load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from intents import encoders as encoders_module
+from intents.dense import DenseIndex, EmbeddingCache, top_hits
+from intents.documents import documents
+from intents.encoders import EncoderUnavailable, Vectors, load_encoder, parse_names
+from intents.engine import Context, Engine
+from knowledge.loader import load
+from tests.conftest import EMBEDDING_CACHE, MINI_KB
+
+
+@pytest.mark.parametrize("name", ["use", "e5"])
+def test_a_bundled_encoder_puts_a_paraphrase_nearer_than_another_topic(name: str) -> None:
+    """Unit vectors; 「住民票を取りたい」 is nearer to 「住民票の写しが欲しい」 than to 「粗大ごみの出し方」."""
+    encoder = load_encoder(name)
+    q = encoder.queries(["住民票を取りたい"])[0]
+    p = encoder.passages(["住民票の写しが欲しい", "粗大ごみの出し方"])
+    assert q.shape == (encoder.dim,) and np.allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-4)
+    assert float(p[0] @ q) > float(p[1] @ q)
+
+
+def test_encoder_names_are_parsed_and_checked() -> None:
+    assert parse_names("use, e5") == ("use", "e5")
+    assert parse_names("none") == () == parse_names("")
+    with pytest.raises(ValueError, match="unknown encoder"):
+        parse_names("bert")
+    with pytest.raises(EncoderUnavailable):
+        load_encoder("bert")
+
+
+class CountingEncoder:
+    """A deterministic stand-in that counts what it is asked to embed (the cache's contract is about
+    how often the real, slow encoder is called)."""
+
+    name = "counting"
+    version = "1"
+    dim = 8
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def _vec(self, text: str) -> np.ndarray:
+        raw = np.frombuffer(hashlib.sha256(text.encode()).digest()[: self.dim * 4], dtype=np.uint32)
+        v = raw.astype(np.float32) - 2**31
+        return v / np.linalg.norm(v)
+
+    def queries(self, texts: Sequence[str]) -> Vectors:
+        return np.stack([self._vec(t) for t in texts]).astype(np.float32)
+
+    def passages(self, texts: Sequence[str]) -> Vectors:
+        self.embedded += texts
+        return self.queries(texts)
+
+
+def test_the_cache_embeds_each_text_once_and_only_changed_texts_again(tmp_path: Path) -> None:
+    encoder = CountingEncoder()
+    first, n = EmbeddingCache(tmp_path, encoder).vectors(["a", "b", "c"])
+    assert n == 3 and first.shape == (3, 8)
+    again, n = EmbeddingCache(tmp_path, encoder).vectors(["a", "b", "c"])  # a restart
+    assert n == 0 and np.array_equal(first, again)
+    _, n = EmbeddingCache(tmp_path, encoder).vectors(["a", "b", "d"])  # a reload with one text changed
+    assert n == 1 and encoder.embedded == ["a", "b", "c", "d"]
+
+
+def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path) -> None:
+    encoder = CountingEncoder()
+    cache = EmbeddingCache(tmp_path, encoder)
+    cache.vectors(["a"])
+    cache.path.write_bytes(b"not a numpy file")
+    vectors, n = EmbeddingCache(tmp_path, encoder).vectors(["a"])
+    assert n == 1 and vectors.shape == (1, 8)
+
+
+def test_an_entry_scores_its_best_text_and_hits_are_ordered(tmp_path: Path) -> None:
+    """An entry's similarity is the best cosine over its names and questions (checked by brute force)."""
+    docs = list(documents(load(MINI_KB)))
+    encoder = CountingEncoder()
+    index = DenseIndex(encoder, docs, tmp_path)
+    q = encoder.queries(["住民票"])[0]
+    sims = index.similarities(q)
+    for i, d in enumerate(docs):
+        texts = [t for f in ("title", "questions") for t in dict.fromkeys(d.fields.get(f, ()))]
+        expected = max(float(encoder.queries([t])[0] @ q) for t in texts) if texts else 0.0
+        assert sims[i] == pytest.approx(expected, abs=1e-5)
+    hits = top_hits(sims, 5)
+    assert [h.cosine for h in hits] == sorted((h.cosine for h in hits), reverse=True)
+    assert hits[0].doc == int(np.argmax(sims))
+
+
+def test_the_fused_engine_answers_a_paraphrase_the_lexical_matcher_gives_up_on() -> None:
+    """「ペットを飼い始めたときの届け出」 shares too little wording with 犬の登録 for the lexical matcher to
+    answer; the encoders vouch for it, and the reply explains the cosine behind it."""
+    kb = load(MINI_KB)
+    now = dt.datetime(2026, 11, 20, 10)
+    question = "ペットを飼い始めたときの届け出"
+    assert Engine(kb, memo_size=0).respond(question, Context(now=now)).kind == "fallback"
+    fused = Engine(kb, memo_size=0, encoders=[load_encoder("use"), load_encoder("e5")], cache_dir=EMBEDDING_CACHE)
+    reply = fused.respond(question, Context(now=now))
+    assert reply.kind == "answer" and reply.answer is not None and reply.answer.entry_id == "inu-toroku"
+    assert "cosine:use" in dict(reply.candidates[0].features)
+
+
+async def test_an_encoder_that_cannot_load_leaves_the_service_lexical_and_says_so(
+        aiohttp_client, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """/readyz stays ready with "matcher": "lexical" and the reason; /metrics counts the failure;
+    questions are still answered."""
+    from dataclasses import replace
+
+    from contact.app import create_app
+    real = encoders_module.load_encoder
+
+    def broken(name: str):  # type: ignore[no-untyped-def]
+        if name == "e5":
+            raise EncoderUnavailable("e5: OSError: cannot open shared object file")
+        return real(name)
+
+    monkeypatch.setattr("contact.knowledge_state.load_encoder", broken)
+    client = await aiohttp_client(create_app(replace(settings, encoders="e5")))
+    ready = await (await client.get("/readyz")).json()
+    assert ready["status"] == "ok" and ready["matcher"] == "lexical" and ready["encoders"] == []
+    assert "cannot open shared object" in ready["encoder_problems"]["e5"]
+    metrics = await (await client.get("/metrics")).text()
+    assert "contact_encoder_unavailable 1.0" in metrics
+    assert 'contact_encoder_active{encoder="e5"} 0.0' in metrics
+    body = await (await client.post("/api/v1/ask", json={"text": "住民票の写しはどこで取れますか"})).json()
+    assert body["kind"] == "answer"
+
+
+async def test_the_service_fuses_by_default_and_reports_it(client) -> None:  # type: ignore[no-untyped-def]
+    ready = await (await client.get("/readyz")).json()
+    assert ready["matcher"] == "fused" and ready["encoders"] == ["use", "e5"]
+    asked = {"text": "住民票の写しはどこで取れますか", "debug": True}
+    body = await (await client.post("/api/v1/ask", json=asked)).json()
+    assert body["kind"] == "answer"
+    features = body["explain"]["candidates"][0]["features"]
+    assert "cosine:use" in features and "lexical" in features
