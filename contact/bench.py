@@ -372,16 +372,20 @@ class ServiceSetup:
     memo: bool
     healthz: bool = False
     """Also measure GET /healthz on it: the same HTTP stack and middlewares with no work behind them."""
+    encoders: str = "use,e5"
+    """The matcher: fused with these encoders, or ``none`` (lexical only, the baseline of the same run)."""
 
     @property
     def name(self) -> str:
         workers = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
-        return f"ask, {workers}, {'memo' if self.memo else 'matched'}"
+        matcher = "lexical" if self.encoders == "none" else "fused"
+        return f"ask, {workers}, {matcher}, {'memo' if self.memo else 'matched'}"
 
 
-SETUPS = (ServiceSetup(1, memo=False, healthz=True), ServiceSetup(1, memo=True), ServiceSetup(2, memo=False))
-"""Every question matched (the memo off: what a question never asked before costs) with 1 and 2 workers,
-and the same rotating questions with the memo on (what a repeated question costs)."""
+SETUPS = (ServiceSetup(1, memo=False, healthz=True, encoders="none"), ServiceSetup(1, memo=False),
+          ServiceSetup(1, memo=True), ServiceSetup(2, memo=False))
+"""Every question matched (the memo off: what a question never asked before costs), lexically and fused,
+with 1 and 2 workers, and the same rotating questions with the memo on (what a repeated question costs)."""
 
 
 def _answered(log: Path) -> int:
@@ -424,10 +428,10 @@ def service_runs(plan: Plan, progress: Callable[[str], None]) -> list[ServiceRun
             workers = setup.workers
             progress(f"service: contact serve --workers {workers}, memo {'on' if setup.memo else 'off'}")
             port = free_port()
-            db = tmp / f"ask-{workers}-{setup.memo}.sqlite3"
-            log = tmp / f"ask-{workers}-{setup.memo}.log"
+            db = tmp / f"ask-{workers}-{setup.memo}-{setup.encoders}.sqlite3"
+            log = tmp / f"ask-{workers}-{setup.memo}-{setup.encoders}.log"
             serve_env = {**env, "CONTACT_NOW": NOW, "CONTACT_LOG_LEVEL": "info", "CONTACT_RATE_LIMIT": "0",
-                         "CONTACT_MATCH_MEMO": "2048" if setup.memo else "0"}
+                         "CONTACT_MATCH_MEMO": "2048" if setup.memo else "0", "CONTACT_ENCODERS": setup.encoders}
             cmd = [sys.executable, "-m", "contact", "serve", "--host", "127.0.0.1", "--port", str(port),
                    "--db", str(db), "--workers", str(workers)]
             with server(cmd, "/readyz", port, log, serve_env, running=workers) as proc:

@@ -197,7 +197,11 @@ def _aspect_line(kb: KnowledgeBase, p: Procedure, aspect: str, ward: str | None,
         return p.summary, True
     if aspect == "where":
         where = _where(kb, p, ward)
-        return (f"【窓口】{where}", not _uncertain(p, ["windows", "offices"])) if where else unknown("窓口", "受付窓口")
+        if where:
+            return f"【窓口】{where}", not _uncertain(p, ["windows", "offices"])
+        if overview:
+            return None, True
+        return f"【窓口】担当は{p.department}です。受付場所の詳細は{_UNKNOWN}", False
     if aspect == "bring":
         if not p.bring:
             return unknown("持ち物", "必要な持ち物")
@@ -232,7 +236,7 @@ def _aspect_line(kb: KnowledgeBase, p: Procedure, aspect: str, ward: str | None,
 def _office(o: Office, foci: Sequence[str], cp: ContactPoint) -> Answer:
     wanted = set(foci)
     parts = [o.name + (f"（{o.kind}）" if o.kind not in o.name else "")]
-    if o.services and (not wanted or wanted & {"where"}):
+    if o.services and not wanted:
         parts.append(o.services)
     if o.address and (not wanted or wanted & {"where", "access"}):
         postal = f"〒{o.postal_code} " if o.postal_code else ""

@@ -65,3 +65,60 @@ def grid(encoders: Sequence[str]) -> list[FusionWeights]:
         out.append(FusionWeights(lexical, {e: round(rest * w, 3) for e, w in zip(encoders, split_, strict=True)},
                                  pool))
     return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the grid's best settings on the tuning halves, with both halves' figures (``scripts/tune-fusion``)."""
+    import argparse
+    import datetime as dt
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from intents.encoders import load_encoder, parse_names
+    from intents.evaluate import load_queries, split
+    from knowledge.loader import SHIPPED_DIR, load
+    from knowledge.transfer import read_faq_rows, write_faqs
+
+    parser = argparse.ArgumentParser(prog="tune-fusion", description=main.__doc__)
+    parser.add_argument("--encoders", default="use,e5")
+    parser.add_argument("--queries", default="tests/data/eval_queries.jsonl",
+                        help="labelled queries of the shipped base")
+    parser.add_argument("--amagasaki", help="the localgovfaq-amagasaki folder (faq.jsonl, queries-dev.jsonl)")
+    parser.add_argument("--top", type=int, default=8)
+    args = parser.parse_args(argv)
+    names = parse_names(args.encoders)
+    encoders = [load_encoder(n) for n in names]
+    sets: dict[str, tuple[Engine, dict[str, list[Prepared]]]] = {}
+    pairs = [("shipped", SHIPPED_DIR, Path(args.queries))]
+    tmp = tempfile.TemporaryDirectory()
+    if args.amagasaki:
+        folder = Path(args.amagasaki)
+        imported = read_faq_rows(folder / "faq.jsonl", source_url="https://www.city.amagasaki.hyogo.jp/",
+                                 reviewed=dt.date(2019, 1, 1))
+        write_faqs(imported.faqs, Path(tmp.name))
+        pairs.append(("amagasaki", Path(tmp.name), folder / "queries-dev.jsonl"))
+    for label, directory, path in pairs:
+        started = time.perf_counter()
+        engine = Engine(load(directory), memo_size=0, encoders=encoders)
+        queries = load_queries(path)
+        sets[label] = (engine, {p: prepare(engine, split(queries, p)) for p in ("tune", "check")})
+        print(f"{label}: {len(queries)} queries, built and prepared in {time.perf_counter() - started:.1f} s")
+    rows = []
+    for weights in [FusionWeights(1.0, {}), *grid(names)]:
+        figures = {(label, part): ranking_metrics(engine, prepared[part], weights)
+                   for label, (engine, prepared) in sets.items() for part in ("tune", "check")}
+        objective = sum(figures[(label, "tune")][1] for label in sets) / len(sets)
+        rows.append((objective, weights, figures))
+    rows.sort(key=lambda r: -r[0])
+    print("objective = mean MRR of the tuning halves; check figures are reported, never optimised")
+    for objective, weights, figures in [*rows[: args.top], *(r for r in rows if not r[1].dense)]:
+        cells = " ".join(f"{label}/{part} top1 {f[0]:.3f} mrr {f[1]:.3f}" for (label, part), f in figures.items())
+        print(f"{objective:.3f} lexical {weights.lexical:.2f} dense {weights.dense} pool {weights.pool} "
+              f"| {cells}")
+    tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
