@@ -1,4 +1,4 @@
-"""The citizens' web chat: the WebSocket ``/api/v1/chat``, the widget and demo page, the operator handoff queue.
+"""The citizens' web chat over HTTP: the WebSocket ``/api/v1/chat``, the widget and its demo page.
 
 One ``<script src=".../widget.js">`` tag on a city page adds the chat (``contact/static/widget.js``);
 ``/`` is a mock city page embedding it. The widget talks JSON over the WebSocket and falls back to
@@ -35,10 +35,14 @@ client that keeps flooding past the rate limit (closed with 1008) lose the conne
 continues the conversation, and ``hello`` restores the ward the widget remembers after a server restart.
 
 Handoff: inside the contact center's hours (サンキューコールかわさき, every day 8:00–21:00 Asia/Tokyo, by
-the app's clock) the chat joins :class:`HandoffQueue`, persisted in the ``handoffs`` table; outside
-them the citizen gets the phone number and the hours instead. An operator takes the chat from the queue
-in the console (:mod:`contact.web.operator`, :class:`contact.chat.desk.OperatorDesk`); the citizen is told by a
-``handoff`` frame (claimed, later closed) and talks to the operator in the same chat.
+the app's clock) the chat joins :class:`contact.chat.handoffs.HandoffQueue`, persisted in the
+``handoffs`` table; outside them the citizen gets the phone number and the hours instead. An operator
+takes the chat from the queue in the console (:mod:`contact.web.operator`,
+:class:`contact.chat.desk.OperatorDesk`); the citizen is told by a ``handoff`` frame (claimed, later
+closed) and talks to the operator in the same chat.
+
+This module is the protocol over one socket (:class:`ChatConnection`) and its wiring on the app; the
+objects it drives, the hub of open sockets, the queue and the desk, are in :mod:`contact.chat`.
 """
 
 from __future__ import annotations
