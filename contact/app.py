@@ -1,27 +1,36 @@
-"""The application factory: ``create_app(settings)`` is used by ``contact serve`` and every test."""
+"""The application factory: ``create_app(settings)`` is used by ``contact serve`` and every test;
+``run_server(settings)`` runs one server process (``contact serve``, or one worker of ``--workers N``).
+
+This is where the rooms are wired together: the web layer's routes and middlewares
+(:mod:`contact.web`), the chat and the operators' desk (:mod:`contact.chat`), the service core
+(:mod:`contact.assistant`, :mod:`contact.knowledge_state`) and the inquiry log (:mod:`contact.store`),
+each resource opened and closed in a ``cleanup_ctx``. See docs/architecture.md.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
-from contact import auth, chat, openapi, openings, operator, staff, views
 from contact.assistant import Assistant
 from contact.config import Settings
 from contact.errors import StartupError
-from contact.inquiry_log import DATABASE_ERRORS, InquiryLog, describe_error
-from contact.keys import ASSISTANT, CLOCK, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
-from contact.metrics import METRICS, setup_metrics
-from contact.middleware import json_errors, request_context
-from contact.ratelimit import citizen_limits, setup_limits
-from contact.security import cors, read_body, setup_security
+from contact.store.inquiry_log import DATABASE_ERRORS, InquiryLog, describe_error
+from contact.web import auth, chat, openapi, openings, operator, staff, views
+from contact.web.keys import ASSISTANT, CLOCK, INQUIRY_LOG, KNOWLEDGE, SETTINGS
+from contact.web.metrics import METRICS, setup_metrics
+from contact.web.middleware import json_errors, request_context
+from contact.web.ratelimit import citizen_limits, setup_limits
+from contact.web.security import cors, read_body, setup_security
 
 
 async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -92,3 +101,23 @@ def create_app(settings: Settings) -> web.Application:
     auth.setup_auth(app)
     setup_metrics(app)
     return app
+
+
+def run_server(settings: Settings, *, reuse_port: bool | None = None,
+               setup: Callable[[Any], None] | None = None) -> int:
+    """One server process until SIGINT/SIGTERM: ``contact serve``, or one worker of ``--workers N``
+    (``reuse_port`` shares the port; ``setup(app)`` adds the worker's hooks)."""
+    app = create_app(settings)
+    if setup is not None:
+        setup(app)
+    try:
+        web.run_app(
+            app, host=settings.host, port=settings.port, shutdown_timeout=settings.shutdown_timeout,
+            access_log=None, print=lambda msg: print(msg, flush=True), handle_signals=True,
+            keepalive_timeout=settings.keepalive_timeout,  # also bounds slow request headers
+            backlog=1024, reuse_port=reuse_port,
+        )
+    except StartupError as exc:
+        print(f"contact: {exc}", file=sys.stderr)
+        return 2
+    return 0

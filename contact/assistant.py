@@ -17,10 +17,10 @@ from typing import Any
 import structlog
 
 from contact.config import Clock
-from contact.inquiry_log import INTEGRITY_ERRORS, InquiryLog, LogUnavailable
 from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
 from contact.requests import AskRequest, FeedbackRequest
+from contact.store.inquiry_log import INTEGRITY_ERRORS, InquiryLog, LogUnavailable
 from intents.engine import Context, Reply
 from knowledge.schema import WARDS
 

@@ -14,7 +14,7 @@ import datetime as dt
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,42 +37,19 @@ def _add_setting_options(parser: argparse.ArgumentParser, names: Sequence[str]) 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the HTTP service until SIGINT/SIGTERM; inquiries already accepted are committed before exit.
 
-    With --workers N (N > 1) a parent process runs N server processes on the same port (contact.workers).
+    With --workers N (N > 1) a parent process runs N server processes on the same port (contact.ops.workers).
     """
     from contact.logs import configure
 
     settings = _settings(args)
     configure(settings.log_level)
     if settings.workers > 1:
-        from contact.workers import serve_workers
+        from contact.ops.workers import serve_workers
 
         return serve_workers(settings)
+    from contact.app import run_server
+
     return run_server(settings)
-
-
-def run_server(settings: Settings, *, reuse_port: bool | None = None,
-               setup: Callable[[Any], None] | None = None) -> int:
-    """One server process until SIGINT/SIGTERM: ``contact serve``, or one worker of ``--workers N``
-    (``reuse_port`` shares the port; ``setup(app)`` adds the worker's hooks)."""
-    from aiohttp import web
-
-    from contact.app import create_app
-    from contact.errors import StartupError
-
-    app = create_app(settings)
-    if setup is not None:
-        setup(app)
-    try:
-        web.run_app(
-            app, host=settings.host, port=settings.port, shutdown_timeout=settings.shutdown_timeout,
-            access_log=None, print=lambda msg: print(msg, flush=True), handle_signals=True,
-            keepalive_timeout=settings.keepalive_timeout,  # also bounds slow request headers
-            backlog=1024, reuse_port=reuse_port,
-        )
-    except StartupError as exc:
-        print(f"contact: {exc}", file=sys.stderr)
-        return 2
-    return 0
 
 
 def cmd_kb_check(args: argparse.Namespace) -> int:
@@ -225,9 +202,9 @@ def cmd_users(args: argparse.Namespace) -> int:
     import getpass
     import json
 
-    from contact import accounts
-    from contact.inquiry_log import connect, migrate
     from contact.logs import configure
+    from contact.store import accounts
+    from contact.store.inquiry_log import connect, migrate
 
     configure("warning", json=False, stderr=True)
     settings = _settings(args)
@@ -287,8 +264,8 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 def _open_log(settings: Settings) -> Any:
     """The inquiry log's database, created and migrated (for commands that work on it directly)."""
-    from contact.inquiry_log import connect, migrate
     from contact.logs import configure
+    from contact.store.inquiry_log import connect, migrate
 
     configure("warning", json=False, stderr=True)
     db = connect(settings.db, settings.durability)
@@ -303,7 +280,7 @@ def cmd_db_purge(args: argparse.Namespace) -> int:
     (CONTACT_RETENTION_DAYS); with neither, or a retention of 0, nothing is deleted.
     Examples: contact db purge --retention-days 1095     contact db purge --before 2024-04-01 --dry-run
     """
-    from contact.maintenance import purge, purge_counts, retention_cutoff
+    from contact.store.maintenance import purge, purge_counts, retention_cutoff
 
     settings = _settings(args)
     try:
@@ -330,7 +307,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 
     Example: contact db backup /backup/contact-$(date +%F).sqlite3
     """
-    from contact.maintenance import BackupError, backup
+    from contact.store.maintenance import BackupError, backup
 
     settings = _settings(args)
     try:
@@ -500,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
         elif name != "list":
             command.add_argument("name", help="user name")
         if name == "add":
-            from contact.accounts import ROLES
+            from contact.store.accounts import ROLES
 
             command.add_argument("--role", required=True, choices=ROLES)
             command.add_argument("--no-password", action="store_true", help="token-only account (no web sign-in)")

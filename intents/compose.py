@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from intents.dates import TOKYO
 from knowledge.calendar import Calendar
-from knowledge.calendar_text import contact_hours
+from knowledge.calendar_text import contact_hours, format_contact_line
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Faq, LifeEvent, Office, Procedure, Sourced, Window
 
@@ -44,10 +44,11 @@ class ContactPoint:
     """The base's calendar, whose ``calendar.contact.profile`` says when the center is open."""
 
     def line(self, lang: str = "ja") -> str:
-        """``サンキューコールかわさき（044-200-3939、毎日8:00〜21:00）``: name, number and hours."""
-        if lang == "en":
-            return f"{self.name_en} ({self.phone}, {self.hours_en})"
-        return f"{self.name}（{self.phone}、{self.hours}）"
+        """``サンキューコールかわさき（044-200-3939、毎日8:00〜21:00）``: name, number and hours, written by
+        :func:`knowledge.calendar_format.format_contact_line` like the calendar's ``contact_line``."""
+        en = lang == "en"
+        return format_contact_line(self.name_en if en else self.name, self.phone, self.hours_en if en else self.hours,
+                                   "en" if en else "ja")
 
     def confirm_sentence(self, department: str | None = None) -> str:
         where = f"{department}または" if department else ""

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from sudachipy import Config, Dictionary, SplitMode
 
 from intents.normalize import to_katakana
+from intents.synonyms import Synonyms
+from intents.userdict import unify, user_dictionary
 
 if TYPE_CHECKING:
-    from intents.synonyms import Synonyms
     from knowledge.loader import KnowledgeBase
 
 CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞", "代名詞", "感動詞"})
@@ -75,9 +76,6 @@ class Tokenizer:
     def for_kb(cls, kb: KnowledgeBase, synonyms: Synonyms | None = None) -> Tokenizer:
         """A tokenizer with the user dictionary of ``kb``'s terms (built once, then reused from the cache);
         the system dictionary alone when there are no terms or the dictionary cannot be built."""
-        from intents.synonyms import Synonyms
-        from intents.userdict import user_dictionary
-
         path = user_dictionary(kb, synonyms or Synonyms.load())
         return cls((path,) if path else ())
 
@@ -122,19 +120,6 @@ class Tokenizer:
             to_katakana(t.reading) if t.reading and t.pos != "補助記号" else ""
             for t in self.tokens(text)
         )
-
-
-_RARE_KANJI = {"塵": "ごみ"}
-"""Normalised forms Sudachi writes with a kanji nobody uses (粗大ごみ → 粗大塵, ごみ出し → 塵出し), while
-"ごみ" alone stays ごみ: written back the common way so the compound and the word meet."""
-
-
-def unify(normalized: str) -> str:
-    """A Sudachi normalised form with the rare kanji of :data:`_RARE_KANJI` written the common way."""
-    for rare, common in _RARE_KANJI.items():
-        if rare in normalized:
-            normalized = normalized.replace(rare, common)
-    return normalized
 
 
 def _keep(term: str) -> bool:

@@ -36,13 +36,26 @@ from sudachipy import Dictionary, SplitMode
 
 from intents.normalize import normalize, to_katakana
 from intents.synonyms import Synonyms
-from intents.tokenize import unify
 from knowledge.loader import KnowledgeBase
 
 log = structlog.get_logger(__name__)
 
 FORMAT = 3
 """Version of the term rules below: bump it when they change, so cached dictionaries are rebuilt."""
+
+_RARE_KANJI = {"塵": "ごみ"}
+"""Normalised forms Sudachi writes with a kanji nobody uses (粗大ごみ → 粗大塵, ごみ出し → 塵出し), while
+"ごみ" alone stays ごみ: written back the common way so the compound and the word meet."""
+
+
+def unify(normalized: str) -> str:
+    """A Sudachi normalised form with the rare kanji of :data:`_RARE_KANJI` written the common way."""
+    for rare, common in _RARE_KANJI.items():
+        if rare in normalized:
+            normalized = normalized.replace(rare, common)
+    return normalized
+
+
 CACHE_ENV = "CONTACT_USERDICT_DIR"
 """Environment variable naming the cache directory (default: ``<system temp dir>/contact-userdict``)."""
 

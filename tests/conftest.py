@@ -47,8 +47,8 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def add_user(settings: Settings):  # type: ignore[no-untyped-def]
     """``add_user(name, role) -> API token``: an account (password :data:`PASSWORD`) in the test database."""
-    from contact import accounts
-    from contact.inquiry_log import connect, migrate
+    from contact.store import accounts
+    from contact.store.inquiry_log import connect, migrate
 
     def make(name: str, role: str, password: str | None = PASSWORD) -> str:
         db = connect(settings.db)

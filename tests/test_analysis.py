@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from contact.analysis import gaps, inquiries, report, rising, seed, stats, words
+from contact.analysis import gaps, inquiries, report, rising, stats, words
 from contact.analysis.filters import FilterError, Filters, parse_filters
-from contact.analysis.seed import Manifest
 from contact.analysis.voice import VOICE_TYPES, classify
-from contact.inquiry_log import MIGRATIONS, InquiryLog, connect
+from contact.ops import seed
+from contact.ops.seed import Manifest
+from contact.store.inquiry_log import MIGRATIONS, InquiryLog, connect
 from tests.conftest import MINI_KB
 
 TODAY = dt.date(2026, 11, 20)

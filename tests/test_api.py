@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from contact.keys import INQUIRY_LOG
+from contact.web.keys import INQUIRY_LOG
 
 
 async def test_ask_returns_the_contract_shape(client) -> None:

@@ -1,4 +1,4 @@
-"""Accounts, API tokens, session sign-in, CSRF, roles and the audit log (contact.accounts, contact.auth)."""
+"""Accounts, API tokens, session sign-in, CSRF, roles and the audit log (contact.store.accounts, contact.web.auth)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
-from contact import accounts
 from contact.cli import main
-from contact.inquiry_log import connect, migrate
+from contact.store import accounts
+from contact.store.inquiry_log import connect, migrate
 from tests.conftest import PASSWORD
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from contact.bench import REPO
+from contact.ops.bench import REPO
 
 NUMBER = r"-?\d+(?:\.\d+)?"
 
@@ -34,7 +34,7 @@ def _matcher_row(table: str, kb: str, system: str) -> list[str]:
 
 @pytest.mark.slow
 def test_quick_bench_prints_the_whole_table() -> None:
-    done = subprocess.run([sys.executable, "-m", "contact.bench", "--quick"], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "contact.ops.bench", "--quick"], capture_output=True, text=True,
                           timeout=900, cwd=REPO, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     table = done.stdout

@@ -12,10 +12,11 @@ import pytest
 from aiohttp import WSCloseCode, WSMsgType
 
 from contact.app import create_app
-from contact.chat import ChatLimits, HandoffQueue, TokenBucket
+from contact.chat.handoffs import HandoffQueue
+from contact.chat.hub import ChatLimits, TokenBucket
 from contact.config import Clock, Settings
-from contact.inquiry_log import InquiryLog
-from contact.keys import ASSISTANT, CHAT_LIMITS, HANDOFFS, INQUIRY_LOG
+from contact.store.inquiry_log import InquiryLog
+from contact.web.keys import ASSISTANT, CHAT_LIMITS, HANDOFFS, INQUIRY_LOG
 from tests.conftest import MINI_KB
 
 AFTER_HOURS = "2026-11-20T22:30:00+09:00"

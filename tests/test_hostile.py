@@ -243,7 +243,7 @@ ws_frame = st.one_of(
 
 
 HARD_MAX_FRAME = 64 * 1024
-"""contact.chat.ChatLimits.hard_max_bytes with the default max_body_bytes."""
+"""contact.chat.hub.ChatLimits.hard_max_bytes with the default max_body_bytes."""
 
 
 @given(frames=st.lists(ws_frame, min_size=1, max_size=4))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from contact.inquiry_log import MIGRATIONS, InquiryLog, LogUnavailable, connect, migrate
+from contact.store.inquiry_log import MIGRATIONS, InquiryLog, LogUnavailable, connect, migrate
 
 
 def _row(i: int) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""The load test and the crash test in their short CI form (``scripts/load``, contact/loadtest.py).
+"""The load test and the crash test in their short CI form (``scripts/load``, contact/ops/loadtest.py).
 
 The long form is documented in the README: ``scripts/load --duration 60 --connections 100``.
 """
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_load(tmp_path: Path, *args: str) -> dict[str, Any]:
     out = tmp_path / "load.json"
-    proc = subprocess.run([sys.executable, "-m", "contact.loadtest", "--json", str(out), *args],
+    proc = subprocess.run([sys.executable, "-m", "contact.ops.loadtest", "--json", str(out), *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert out.exists(), proc.stderr[-3000:]
     report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""Retention and backup of the inquiry log (contact.maintenance, ``contact db purge|backup``), and learning
+"""Retention and backup of the inquiry log (contact.store.maintenance, ``contact db purge|backup``), and learning
 phrasings from traffic (InquiryLog.propose_phrasing, ``contact kb learned``, knowledge.learned)."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from contact.analysis import phrasings, seed
+from contact.analysis import phrasings
 from contact.cli import main
-from contact.inquiry_log import InquiryLog, connect
-from contact.maintenance import BackupError, backup, purge, purge_counts, retention_cutoff
+from contact.ops import seed
+from contact.store.inquiry_log import InquiryLog, connect
+from contact.store.maintenance import BackupError, backup, purge, purge_counts, retention_cutoff
 from knowledge.errors import KnowledgeError
 from knowledge.learned import LEARNED_FILE
 from knowledge.loader import load
@@ -146,7 +147,7 @@ def test_accepted_phrasings_reach_the_matcher(tmp_path: Path, capsys: pytest.Cap
     assert before.answer is None or before.answer.entry_id != "inu-toroku"
 
     db = connect(str(db_path))
-    from contact.inquiry_log import migrate
+    from contact.store.inquiry_log import migrate
 
     migrate(db)
     for entry_id, text in (("inu-toroku", question), ("juminhyo", "住民票って何"), ("gone-entry", "消えたエントリ"),

@@ -1,4 +1,4 @@
-"""The OpenAPI description (contact/openapi.py): served, complete, and true of the live server (schemathesis)."""
+"""The OpenAPI description (contact/web/openapi.py): served, complete, and true of the live server (schemathesis)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from contact.app import create_app
-from contact.openapi import build_spec
+from contact.web.openapi import build_spec
 from tests.server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def test_every_api_route_is_described(settings) -> None:
             continue
         if route.method.lower() not in spec["paths"].get(path, {}):
             missing.append(f"{route.method} {path}")
-    assert not missing, ("add these to contact/openapi.py PATHS (see its docstring): " + ", ".join(sorted(missing)))
+    assert not missing, ("add these to contact/web/openapi.py PATHS (see its docstring): " + ", ".join(sorted(missing)))
 
 
 def test_every_described_operation_exists(settings) -> None:

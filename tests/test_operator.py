@@ -1,4 +1,4 @@
-"""The operator console: suggestions, inquiry records and live-chat takeover (contact.operator, desk, suggest)."""
+"""The operator console: suggestions, inquiry records and live-chat takeover (contact.web.operator, desk, suggest)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 
 from contact.app import create_app
-from contact.keys import CHAT_HUB, HANDOFFS, INQUIRY_LOG
+from contact.chat.suggest import Suggester, suggester_for
 from contact.knowledge_state import KnowledgeState
-from contact.suggest import Suggester, suggester_for
+from contact.web.keys import CHAT_HUB, HANDOFFS, INQUIRY_LOG
 from knowledge.loader import SHIPPED_DIR
 from tests.conftest import NOW, PASSWORD
 

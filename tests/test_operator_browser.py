@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from contact import accounts
-from contact.inquiry_log import connect, migrate
+from contact.store import accounts
+from contact.store.inquiry_log import connect, migrate
 from tests.browser_runner import ARTIFACTS, BROWSER_DIR, ROOT, assert_no_serious_axe, assert_passed, last_result
 from tests.conftest import PASSWORD
 from tests.server import Server

@@ -1,4 +1,4 @@
-"""The inquiry log on PostgreSQL (contact.pg): same schema as SQLite, same API, several nodes on one log."""
+"""The inquiry log on PostgreSQL (contact.store.pg): same schema as SQLite, same API, several nodes on one log."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from contact import accounts, pg
-from contact.inquiry_log import InquiryLog, connect, migrate
+from contact.store import accounts, pg
+from contact.store.inquiry_log import InquiryLog, connect, migrate
 from tests.postgres import fresh_database, postgres_server
 from tests.server import Server
 

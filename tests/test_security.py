@@ -1,4 +1,4 @@
-"""Limits, CORS, security headers and timeouts (contact.ratelimit, contact.security, the chat's timeouts)."""
+"""Limits, CORS, security headers and timeouts (contact.web.ratelimit, contact.web.security, the chat's timeouts)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from multidict import CIMultiDict
 
 from contact.app import create_app
-from contact.chat import ChatLimits, send_frame
+from contact.chat.hub import ChatLimits, send_frame
 from contact.config import ConfigError, Settings
-from contact.keys import CHAT_LIMITS, LIMITS
-from contact.ratelimit import ConnectionLimiter, RateLimiter, client_key
-from contact.security import API_CSP, PAGE_CSP
+from contact.web.keys import CHAT_LIMITS, LIMITS
+from contact.web.limiters import ConnectionLimiter, RateLimiter
+from contact.web.ratelimit import client_key
+from contact.web.security import API_CSP, PAGE_CSP
 from tests.conftest import MINI_KB
 from tests.server import Server
 
@@ -69,7 +70,7 @@ class TestRateLimit:
         client = await make_client(aiohttp_client, settings, rate_limit=1, rate_limit_burst=1)
         assert (await client.post("/api/v1/ask", json=ASK)).status == 200
         assert (await client.post("/api/v1/ask", json=ASK)).status == 429
-        from contact.keys import INQUIRY_LOG
+        from contact.web.keys import INQUIRY_LOG
         assert await client.app[INQUIRY_LOG].count() == 1
 
     async def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(self, aiohttp_client, settings) -> None:

@@ -1,4 +1,4 @@
-"""The staff API over a seeded log (contact.staff): roles, filters, paging, CSV, statistics, the monthly
+"""The staff API over a seeded log (contact.web.staff): roles, filters, paging, CSV, statistics, the monthly
 report, phrasing review, the audit trail; and learning phrasings from a citizen's pick in /api/v1/ask."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from contact.analysis import seed
 from contact.config import Settings
+from contact.ops import seed
 
 SEED_END = dt.date(2026, 11, 19)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from contact import accounts
-from contact.analysis import seed
-from contact.inquiry_log import connect
+from contact.ops import seed
+from contact.store import accounts
+from contact.store.inquiry_log import connect
 from tests.browser_runner import ARTIFACTS, BROWSER_DIR, ROOT, assert_no_serious_axe, assert_passed, last_result
 from tests.conftest import PASSWORD
 from tests.server import Server

@@ -50,7 +50,7 @@ def test_a_writer_waits_for_another_process_holding_the_write_lock(tmp_path: Pat
     and then commits, instead of failing with SQLITE_BUSY; the connection's busy timeout is kept."""
     import threading
 
-    from contact.inquiry_log import connect, insert_row, migrate, write_transaction
+    from contact.store.inquiry_log import connect, insert_row, migrate, write_transaction
 
     path = str(tmp_path / "log.sqlite3")
     db = connect(path)

@@ -1,5 +1,5 @@
 """広聴 analysis of the inquiry log: plain-Python functions over the log's connection (sqlite-utils or
-contact.pg), used by the staff API (contact.staff), ``contact report`` and tests.
+contact.store.pg), used by the staff API (contact.web.staff), ``contact report`` and tests.
 
 ==============  ============================================================================
 module          what
@@ -13,8 +13,9 @@ module          what
 ``rising``      words and clusters jumping this week against the weeks before
 ``report``      the monthly report (one self-contained HTML page; charts from ``svg``)
 ``phrasings``   proposals of new phrasings learned from traffic, and their review
-``seed``        a seeded synthetic log for tests and demos (``scripts/seed-log``)
 ==============  ============================================================================
 
-This package must stay light to import: :mod:`contact.inquiry_log` imports ``voice`` on start.
+This package must stay light to import: :mod:`contact.store.inquiry_log` imports ``voice`` and ``phrasings``
+on start (the store tags rows with these rules). It never imports the store, the web layer or the chat:
+functions take the log's connection. The seeded synthetic log is :mod:`contact.ops.seed`.
 """

@@ -30,7 +30,7 @@ from knowledge.schema import WARDS
 
 CHANNELS: tuple[str, ...] = ("web", "phone", "fax", "mail", "visit", "chat", "operator")
 KINDS: tuple[str, ...] = ("answer", "clarify", "fallback", "handoff", "smalltalk", "operator")
-"""What the assistant did (the first five), or ``operator``: recorded by an operator (contact.desk)."""
+"""What the assistant did (the first five), or ``operator``: recorded by an operator (contact.chat.desk)."""
 RESOLUTIONS: tuple[str, ...] = ("answered", "forwarded", "callback", "complaint")
 NONE = "none"
 """Filter value selecting rows without a value (no ward, no category …)."""

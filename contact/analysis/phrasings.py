@@ -1,6 +1,6 @@
 """Learning from traffic: citizens' questions proposed as new phrasings of entries, and their review.
 
-Proposals come from two places, both through :meth:`contact.inquiry_log.InquiryLog.propose_phrasing`:
+Proposals come from two places, both through :meth:`contact.store.inquiry_log.InquiryLog.propose_phrasing`:
 
 * a citizen picks one of the candidates the assistant offered after a weak match (the widget's
   clarify buttons send ``pick_of``, the id of the inquiry that was unclear): origin ``citizen``;

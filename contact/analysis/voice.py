@@ -100,7 +100,7 @@ def classify(text: str | None, note: str | None = None) -> str:
 def backfill(db: Any, batch: int = 5000) -> int:
     """Tag the inquiries stored without a voice type (recorded before tagging existed); return how many.
 
-    ``db`` is the log's connection (sqlite-utils or :class:`contact.pg.PgDatabase`); portable SQL only.
+    ``db`` is the log's connection (sqlite-utils or :class:`contact.store.pg.PgDatabase`); portable SQL only.
     """
     done = 0
     while True:

@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import hmac
-import json
 from typing import Any
 
 from aiohttp import web
 
-from contact.accounts import Principal
-from contact.auth import COOKIE, audit, require
-from contact.errors import BadRequest, Forbidden, NotFound, Unavailable
-from contact.inquiry_log import LogUnavailable
-from contact.keys import ASSISTANT, INQUIRY_LOG, KNOWLEDGE, SETTINGS
+from contact.errors import NotFound, Unavailable
 from contact.requests import parse_ask, parse_feedback
-from intents.engine import Engine
+from contact.store.inquiry_log import LogUnavailable
+from contact.web.auth import audit, require_admin
+from contact.web.common import read_json, ready_engine
+from contact.web.keys import ASSISTANT, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from knowledge.schema import Sourced
 
 routes = web.RouteTableDef()
-
-
-async def read_json(request: web.Request) -> Any:
-    """The request body as JSON; 413 past the size limit (aiohttp), 400 when it is not JSON."""
-    raw = await request.read()
-    if not raw:
-        raise BadRequest("the request body is empty; send a JSON object", "invalid_json")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise BadRequest("the request body must be UTF-8", "invalid_json") from exc
-    except (ValueError, RecursionError) as exc:  # ValueError: also integers past Python's 4300-digit limit
-        raise BadRequest("the request body is not valid JSON", "invalid_json") from exc
-
-
-def ready_engine(request: web.Request) -> Engine:
-    """The loaded matcher (and its knowledge base); 503 while the knowledge base is not loaded yet."""
-    knowledge = request.app[KNOWLEDGE]
-    if not knowledge.ready:
-        raise Unavailable("the knowledge base is not loaded yet")
-    return knowledge.engine
 
 
 @routes.post("/api/v1/ask")
@@ -85,21 +61,6 @@ async def entry(request: web.Request) -> web.Response:
     if found is None:
         raise NotFound(f"no entry with id '{request.match_info['entry_id']}'")
     return web.json_response(entry_json(found))
-
-
-async def require_admin(request: web.Request) -> Principal | None:
-    """Admin endpoints: a signed-in admin or an admin's API token; also the configured
-    ``CONTACT_ADMIN_TOKEN``, or (none configured) a loopback client, for deployment scripts."""
-    token = request.app[SETTINGS].admin_token
-    given = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return None
-    if not token and not given and request.remote in ("127.0.0.1", "::1") and COOKIE not in request.cookies:
-        return None
-    if not given and COOKIE not in request.cookies:
-        raise Forbidden("admin endpoints need an admin's sign-in or API token"
-                        + ("" if token else ", or a loopback client"))
-    return await require(request, "admin")
 
 
 @routes.post("/api/v1/admin/reload")

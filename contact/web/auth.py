@@ -28,12 +28,13 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from contact import accounts
-from contact.accounts import Principal
 from contact.errors import ApiError, BadRequest, Forbidden, Unauthorized
-from contact.keys import ASSISTANT, CLOCK, INQUIRY_LOG, SETTINGS
-from contact.pages import asset_route
-from contact.ratelimit import client_ip
+from contact.store import accounts
+from contact.store.accounts import Principal
+from contact.web.common import read_json
+from contact.web.keys import ASSISTANT, CLOCK, INQUIRY_LOG, SETTINGS
+from contact.web.pages import asset_route
+from contact.web.ratelimit import client_ip
 
 COOKIE = "contact_session"
 CACHE_SECONDS = 10.0
@@ -140,6 +141,21 @@ async def require(request: web.Request, *roles: str) -> Principal:
     return principal
 
 
+async def require_admin(request: web.Request) -> Principal | None:
+    """Admin endpoints: a signed-in admin or an admin's API token; also the configured
+    ``CONTACT_ADMIN_TOKEN``, or (none configured) a loopback client, for deployment scripts."""
+    token = request.app[SETTINGS].admin_token
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return None
+    if not token and not given and request.remote in ("127.0.0.1", "::1") and COOKIE not in request.cookies:
+        return None
+    if not given and COOKIE not in request.cookies:
+        raise Forbidden("admin endpoints need an admin's sign-in or API token"
+                        + ("" if token else ", or a loopback client"))
+    return await require(request, "admin")
+
+
 async def audit(request: web.Request, principal: Principal | None, action: str, target: str | None = None,
                 **detail: Any) -> None:
     """Append one row to the audit log (committed before returning); text in ``detail`` is masked."""
@@ -183,8 +199,6 @@ def _count_failure(request: web.Request, name: str) -> None:
 @routes.post("/api/v1/login")
 async def login(request: web.Request) -> web.Response:
     """Sign in with ``{"name", "password"}``; sets the session cookie and returns the CSRF token."""
-    from contact.views import read_json  # views imports this module's require()
-
     body = await read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) \
             or not isinstance(body.get("password"), str):

@@ -21,7 +21,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from contact import pg
+from contact.store import pg
 
 _PURGED = "SELECT id FROM inquiries WHERE created_at < ?"
 

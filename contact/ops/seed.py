@@ -12,7 +12,7 @@ gives the same log, byte for byte in content, so tests know what the analysis mu
 * opinions, complaints, proposals and thanks (声の種類), mostly by phone, mail and visits.
 
 :func:`generate` returns the rows and a :class:`Manifest` of what was planted and counted;
-:func:`write` stores them through :func:`contact.inquiry_log.prepare_inquiry` like live inquiries.
+:func:`write` stores them through :func:`contact.store.inquiry_log.prepare_inquiry` like live inquiries.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from contact.config import TOKYO
+from contact.store.inquiry_log import connect, migrate, prepare_inquiry
 
 WARD_WEIGHTS = {"川崎区": 14, "幸区": 11, "中原区": 17, "高津区": 15, "宮前区": 15, "多摩区": 14, "麻生区": 12}
 CHANNEL_WEIGHTS = {"web": 52, "phone": 26, "visit": 10, "mail": 6, "chat": 4, "fax": 2}
@@ -150,7 +151,7 @@ VOICES: dict[str, tuple[str, ...]] = {
 VOICE_WEIGHTS = {"苦情": 4, "意見・要望": 4, "提案": 2, "感謝": 3}
 FORWARD_TO = ("nakahara-kuyakusho-kumin", "nakahara-kuyakusho-hoken-nenkin", "kawasaki-kuyakusho-kumin",
               "saiwai-kuyakusho-hoken-nenkin", "kawasaki-kuyakusho-eisei")
-"""Windows an operator forwards to (ids of the shipped base, as contact.desk records them)."""
+"""Windows an operator forwards to (ids of the shipped base, as contact.chat.desk records them)."""
 
 
 @dataclass
@@ -215,7 +216,7 @@ class _Generator:
         rng = self.rng
         operator = channel != "web"
         if operator:
-            kind = "operator"  # as contact.desk records an operator's inquiry
+            kind = "operator"  # as contact.chat.desk records an operator's inquiry
         row: dict[str, Any] = {
             "id": self._id(), "created_at": self._when(day, channel), "channel": channel,
             "session_id": self._id()[:16] if not operator else None, "lang": "ja", "text": text, "ward": ward,
@@ -344,8 +345,6 @@ def generate(seed: int = 7, start: dt.date = dt.date(2026, 6, 1), end: dt.date =
 def write(path: str | Path, seed: int = 7, start: dt.date = dt.date(2026, 6, 1),
           end: dt.date = dt.date(2026, 11, 19)) -> Manifest:
     """Generate a log and store it in a new SQLite file (created and migrated like the service's)."""
-    from contact.inquiry_log import connect, migrate, prepare_inquiry
-
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists; seed into a new file")

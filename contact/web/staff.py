@@ -30,7 +30,6 @@ from typing import Any
 
 from aiohttp import web
 
-from contact.accounts import Principal
 from contact.analysis import gaps as gaps_module
 from contact.analysis import inquiries, phrasings, report, rising, stats, words
 from contact.analysis.filters import (
@@ -42,10 +41,12 @@ from contact.analysis.filters import (
     parse_date,
     parse_filters,
 )
-from contact.auth import audit, require
 from contact.errors import BadRequest, NotFound
-from contact.keys import CLOCK, INQUIRY_LOG, KNOWLEDGE
-from contact.pages import STATIC, asset_route
+from contact.store.accounts import Principal
+from contact.web.auth import audit, require
+from contact.web.common import read_json
+from contact.web.keys import CLOCK, INQUIRY_LOG, KNOWLEDGE
+from contact.web.pages import STATIC, asset_route
 
 routes = web.RouteTableDef()
 _EXTRACTOR = web.AppKey("staff_words", words.WordExtractor)
@@ -339,8 +340,6 @@ async def list_phrasings(request: web.Request) -> web.Response:
 async def decide_phrasing(request: web.Request) -> web.Response:
     """Accept or reject a proposal (``{"status": "accepted" | "rejected" | "pending"}``); audited."""
     principal = await require(request, STAFF)
-    from contact.views import read_json  # views imports contact.auth like this module
-
     body = await read_json(request)
     status = body.get("status") if isinstance(body, dict) else None
     if status not in phrasings.STATUSES:

@@ -1,4 +1,4 @@
-"""The citizens' web chat: the WebSocket ``/api/v1/chat``, the widget and demo page, the operator handoff queue.
+"""The citizens' web chat over HTTP: the WebSocket ``/api/v1/chat``, the widget and its demo page.
 
 One ``<script src=".../widget.js">`` tag on a city page adds the chat (``contact/static/widget.js``);
 ``/`` is a mock city page embedding it. The widget talks JSON over the WebSocket and falls back to
@@ -35,33 +35,35 @@ client that keeps flooding past the rate limit (closed with 1008) lose the conne
 continues the conversation, and ``hello`` restores the ward the widget remembers after a server restart.
 
 Handoff: inside the contact center's hours (サンキューコールかわさき, every day 8:00–21:00 Asia/Tokyo, by
-the app's clock) the chat joins :class:`HandoffQueue`, persisted in the ``handoffs`` table; outside
-them the citizen gets the phone number and the hours instead. An operator takes the chat from the queue
-in the console (:mod:`contact.operator`, :class:`contact.desk.OperatorDesk`); the citizen is told by a
-``handoff`` frame (claimed, later closed) and talks to the operator in the same chat.
+the app's clock) the chat joins :class:`contact.chat.handoffs.HandoffQueue`, persisted in the
+``handoffs`` table; outside them the citizen gets the phone number and the hours instead. An operator
+takes the chat from the queue in the console (:mod:`contact.web.operator`,
+:class:`contact.chat.desk.OperatorDesk`); the citizen is told by a ``handoff`` frame (claimed, later
+closed) and talks to the operator in the same chat.
+
+This module is the protocol over one socket (:class:`ChatConnection`) and its wiring on the app; the
+objects it drives, the hub of open sockets, the queue and the desk, are in :mod:`contact.chat`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import functools
 import json
-import time
 import uuid
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from contact.config import Clock
+from contact.chat.handoffs import HANDOFF_REASONS, Handoff, HandoffQueue
+from contact.chat.hub import ChatHub, ChatLimits, TokenBucket, contact_info, handoff_frame, send_frame
 from contact.errors import ApiError, BadRequest, NotFound, Unavailable
-from contact.inquiry_log import InquiryLog, LogUnavailable
-from contact.keys import (
+from contact.requests import LANGS, parse_ask, parse_feedback
+from contact.store.inquiry_log import LogUnavailable
+from contact.web.keys import (
     ASSISTANT,
     CHAT_HUB,
     CHAT_LIMITS,
@@ -72,8 +74,7 @@ from contact.keys import (
     OPERATOR_DESK,
     SETTINGS,
 )
-from contact.pages import static_response
-from contact.requests import LANGS, parse_ask, parse_feedback
+from contact.web.pages import static_response
 from intents.compose import ContactPoint
 from knowledge.schema import WARDS
 
@@ -81,349 +82,11 @@ log = structlog.get_logger(__name__)
 
 routes = web.RouteTableDef()
 
-HANDOFF_REASONS = ("request", "fallback")
-"""Why a citizen asked for a human: asked for one (typed or the button), or after a fallback answer."""
-
-_dumps = functools.partial(json.dumps, ensure_ascii=False)
-
 
 def center_of(app: web.Application) -> ContactPoint:
     """The loaded knowledge base's contact center (its defaults until a base is loaded)."""
     knowledge = app.get(KNOWLEDGE)
     return knowledge.engine.contact if knowledge is not None and knowledge.ready else ContactPoint()
-
-
-def contact_info(center: ContactPoint, now: dt.datetime, lang: str = "ja") -> dict[str, Any]:
-    """The contact center as the widget shows it (from the knowledge base), and whether it is open now."""
-    en = lang == "en"
-    return {"name": center.name_en if en else center.name, "phone": center.phone,
-            "hours": center.hours_en if en else center.hours, "open": center.is_open(now)}
-
-
-@dataclass(frozen=True)
-class ChatLimits:
-    """Per-connection limits of the chat WebSocket."""
-
-    max_message_bytes: int = 16 * 1024
-    """Larger text frames get a ``payload_too_large`` error frame (a question is at most 1000 characters)."""
-    hard_max_bytes: int = 64 * 1024
-    """Frames above this are refused by aiohttp, which closes the connection (1009)."""
-    burst: int = 10
-    """Messages a connection may send at once."""
-    per_second: float = 1.0
-    """Sustained messages per second (token bucket refill rate)."""
-    max_violations: int = 30
-    """Rate-limited messages tolerated before the connection is closed (1008)."""
-    send_timeout: float = 10.0
-    """Seconds a frame may wait for a client that does not read; then the connection is dropped."""
-    idle_timeout: float = 1800.0
-    """Seconds without a message from the client (heartbeat pongs do not count) before it is closed."""
-    heartbeat: float = 30.0
-    """Seconds between WebSocket pings; a client that does not answer one in half that time is disconnected."""
-
-
-async def send_frame(ws: web.WebSocketResponse, frame: dict[str, Any], wait: float) -> None:
-    """Send one JSON frame; a client that does not take it within ``wait`` seconds is disconnected.
-
-    Raises :class:`ConnectionResetError` then (as when the client has gone), so callers treat both alike.
-    """
-    try:
-        async with asyncio.timeout(wait):
-            await ws.send_json(frame, dumps=_dumps)
-    except TimeoutError:
-        log.info("chat.send_timeout")
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(1.0):
-                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"not reading", drain=False)
-        raise ConnectionResetError("the chat client does not read its messages") from None
-
-
-class TokenBucket:
-    """A token bucket: ``take()`` is True when a message may pass, else :attr:`retry_after` says when."""
-
-    def __init__(self, burst: int, per_second: float, now: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(burst)
-        self.rate = per_second
-        self.tokens = float(burst)
-        self._now = now
-        self._last = now()
-
-    def take(self) -> bool:
-        now = self._now()
-        self.tokens = min(self.capacity, self.tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-    @property
-    def retry_after(self) -> float:
-        return max(0.0, (1.0 - self.tokens) / self.rate) if self.rate > 0 else 60.0
-
-
-# -- the handoff queue ------------------------------------------------------------------------------
-
-
-@dataclass
-class Handoff:
-    """A chat waiting for (or taken by) an operator: one row of the ``handoffs`` table."""
-
-    id: str
-    session_id: str
-    created_at: str
-    reason: str
-    lang: str = "ja"
-    inquiry_id: str | None = None
-    status: str = "waiting"
-    """waiting → claimed → closed; or waiting → cancelled / expired."""
-    claimed_by: str | None = None
-    claimed_at: str | None = None
-    closed_at: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class HandoffQueue:
-    """Chats waiting for an operator, oldest first, mirrored durably in the ``handoffs`` table.
-
-    Operators claim from it: :meth:`claim` is atomic (the check-and-set happens without an ``await``
-    in between, and the row is updated only while its status is still ``waiting``), so two operators
-    never get the same chat. Listeners (the chat hub) hear of every change to tell the citizen.
-
-    >>> queue = HandoffQueue(None, Clock())  # no store: memory only
-    >>> ticket = asyncio.run(queue.enqueue("session-1", "request"))
-    >>> queue.position(ticket.id)
-    1
-    >>> [asyncio.run(queue.claim(ticket.id, op)) for op in ("op-1", "op-2")]
-    [True, False]
-    """
-
-    def __init__(self, store: InquiryLog | None, clock: Clock, max_age: dt.timedelta = dt.timedelta(hours=2)) -> None:
-        self.store = store
-        self.clock = clock
-        self.max_age = max_age
-        self._waiting: OrderedDict[str, Handoff] = OrderedDict()
-        self._by_id: dict[str, Handoff] = {}
-        self.listeners: list[Callable[[Handoff], None]] = []
-
-    def _now(self) -> str:
-        return self.clock.now().isoformat(timespec="seconds")
-
-    async def load(self) -> int:
-        """Restore the waiting chats from the table after a restart; expire those older than ``max_age``.
-
-        Chats an operator had claimed are restored too (the operator goes on with them after a restart).
-        """
-        if self.store is None:
-            return 0
-        for row in await self.store.handoffs(status="claimed"):
-            known: dict[str, Any] = {k: row.get(k) for k in Handoff.__dataclass_fields__}
-            claimed = Handoff(**known)
-            self._by_id[claimed.id] = claimed
-        rows = await self.store.handoffs(status="waiting")
-        cutoff = self.clock.now() - self.max_age
-        for row in rows:
-            fields: dict[str, Any] = {k: row.get(k) for k in Handoff.__dataclass_fields__}
-            item = Handoff(**fields)
-            if dt.datetime.fromisoformat(item.created_at) < cutoff:
-                await self.store.update_handoff(item.id, {"status": "expired", "closed_at": self._now()},
-                                                only_if_status="waiting")
-                continue
-            self._waiting[item.id] = item
-            self._by_id[item.id] = item
-        return len(self._waiting)
-
-    def list(self) -> Sequence[Handoff]:
-        """The waiting chats, oldest first."""
-        return tuple(self._waiting.values())
-
-    def claimed(self) -> Sequence[Handoff]:
-        """The chats operators have taken and not closed yet, oldest first."""
-        return tuple(sorted((h for h in self._by_id.values() if h.status == "claimed"), key=lambda h: h.created_at))
-
-    def get(self, handoff_id: str) -> Handoff | None:
-        return self._by_id.get(handoff_id)
-
-    def for_session(self, session_id: str) -> Handoff | None:
-        """The session's open handoff (waiting or claimed), if any."""
-        for item in reversed(self._by_id.values()):
-            if item.session_id == session_id and item.status in ("waiting", "claimed"):
-                return item
-        return None
-
-    def position(self, handoff_id: str) -> int | None:
-        """1 for the next chat an operator will take; None when not waiting."""
-        for n, key in enumerate(self._waiting, start=1):
-            if key == handoff_id:
-                return n
-        return None
-
-    def __len__(self) -> int:
-        return len(self._waiting)
-
-    async def enqueue(self, session_id: str, reason: str, *, lang: str = "ja",
-                      inquiry_id: str | None = None) -> Handoff:
-        """Put a chat in the queue (durably) and return its ticket; a session already queued keeps its place."""
-        existing = self.for_session(session_id)
-        if existing is not None:
-            return existing
-        item = Handoff(id=uuid.uuid4().hex, session_id=session_id, created_at=self._now(), reason=reason,
-                       lang=lang, inquiry_id=inquiry_id)
-        if self.store is not None:
-            await self.store.add_handoff(item.to_json())
-        existing = self.for_session(session_id)  # a concurrent enqueue of the same session won the race
-        if existing is not None:
-            if self.store is not None:
-                await self.store.update_handoff(item.id, {"status": "cancelled", "closed_at": self._now()})
-            return existing
-        self._waiting[item.id] = item
-        self._by_id[item.id] = item
-        log.info("handoff.queued", handoff_id=item.id, position=len(self._waiting), reason=reason)
-        self._notify(item)
-        return item
-
-    async def claim(self, handoff_id: str, operator: str) -> bool:
-        """Give a waiting chat to ``operator``; False when it is gone or another operator has it."""
-        item = self._waiting.pop(handoff_id, None)
-        if item is None:
-            return False
-        # From here no other claim can see the item: the check and the removal happened without an await.
-        claimed_at = self._now()
-        item.status, item.claimed_by, item.claimed_at = "claimed", operator, claimed_at
-        if self.store is not None:
-            try:
-                won = await self.store.update_handoff(
-                    handoff_id, {"status": "claimed", "claimed_by": operator, "claimed_at": claimed_at},
-                    only_if_status="waiting")
-            except LogUnavailable:
-                won = False
-            if not won:  # the store said no (another node, or the disk): put it back where it was
-                item.status, item.claimed_by, item.claimed_at = "waiting", None, None
-                self._waiting[handoff_id] = item
-                self._waiting = OrderedDict(sorted(self._waiting.items(), key=lambda kv: kv[1].created_at))
-                return False
-        log.info("handoff.claimed", handoff_id=handoff_id, operator=operator)
-        self._notify(item)
-        return True
-
-    async def claim_next(self, operator: str) -> Handoff | None:
-        """Claim the oldest waiting chat, if any."""
-        while self._waiting:
-            handoff_id = next(iter(self._waiting))
-            if await self.claim(handoff_id, operator):
-                return self._by_id[handoff_id]
-        return None
-
-    async def cancel(self, handoff_id: str) -> bool:
-        """The citizen no longer waits; False when the chat was not waiting."""
-        return await self._finish(handoff_id, "cancelled", from_status="waiting")
-
-    async def close(self, handoff_id: str) -> bool:
-        """The operator has finished the chat."""
-        return await self._finish(handoff_id, "closed", from_status="claimed")
-
-    async def _finish(self, handoff_id: str, status: str, from_status: str) -> bool:
-        item = self._by_id.get(handoff_id)
-        if item is None or item.status != from_status:
-            return False
-        self._waiting.pop(handoff_id, None)
-        item.status, item.closed_at = status, self._now()
-        if self.store is not None:
-            await self.store.update_handoff(handoff_id, {"status": status, "closed_at": item.closed_at})
-        self._by_id.pop(handoff_id, None)
-        log.info(f"handoff.{status}", handoff_id=handoff_id)
-        self._notify(item)
-        return True
-
-    def _notify(self, item: Handoff) -> None:
-        for listener in self.listeners:
-            try:
-                listener(item)
-            except Exception:
-                log.exception("handoff.listener_failed")
-
-
-# -- connections ------------------------------------------------------------------------------------
-
-
-class ChatHub:
-    """The open chat sockets by session, so that queue changes (and later operators) reach the citizen."""
-
-    def __init__(self, send_timeout: float = 10.0) -> None:
-        self.send_timeout = send_timeout
-        self.sessions: dict[str, set[web.WebSocketResponse]] = {}
-        self.sockets: set[web.WebSocketResponse] = set()
-        """Every open chat socket, with or without a session yet (closed on shutdown)."""
-        self._tasks: set[asyncio.Task[int]] = set()
-
-    def add(self, session_id: str, ws: web.WebSocketResponse) -> None:
-        self.sessions.setdefault(session_id, set()).add(ws)
-
-    def discard(self, session_id: str | None, ws: web.WebSocketResponse) -> None:
-        if session_id is None:
-            return
-        sockets = self.sessions.get(session_id)
-        if sockets is not None:
-            sockets.discard(ws)
-            if not sockets:
-                del self.sessions[session_id]
-
-
-    async def send(self, session_id: str, frame: dict[str, Any]) -> int:
-        """Send a frame to every socket of a session; return how many got it."""
-        sent = 0
-        for ws in list(self.sessions.get(session_id, ())):
-            if ws.closed:
-                continue
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await send_frame(ws, frame, self.send_timeout)
-                sent += 1
-        return sent
-
-    def push(self, session_id: str, frame: dict[str, Any]) -> None:
-        """Send in the background (for synchronous callers such as queue listeners)."""
-        task = asyncio.get_running_loop().create_task(self.send(session_id, frame))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-
-def handoff_frame(item: Handoff | None, queue: HandoffQueue, center: ContactPoint, now: dt.datetime,
-                  lang: str) -> dict[str, Any]:
-    """The ``handoff`` frame telling the citizen where their request stands."""
-    en = lang == "en"
-    contact = contact_info(center, now, lang)
-    phone, phone_en = center.line("ja"), center.line("en")
-    if item is None:
-        message = (f"Operators are available {center.hours_en}; it is outside those hours now. Please call "
-                   f"{phone_en} during those hours, or ask for an operator here again then." if en else
-                   f"ただいまオペレーターの対応時間外です。対応時間は{center.hours}です。"
-                   f"対応時間内に{center.name}（{center.phone}）へお電話いただくか、"
-                   "このチャットで改めてお申し込みください。")
-        return {"type": "handoff", "status": "outside_hours", "queued": False, "message": message,
-                "contact": contact}
-    status = "queued" if item.status == "waiting" else item.status
-    frame: dict[str, Any] = {"type": "handoff", "status": status, "queued": item.status == "waiting",
-                             "handoff_id": item.id, "contact": contact}
-    if item.status == "waiting":
-        position = queue.position(item.id) or 1
-        frame["position"] = position
-        frame["message"] = (
-            f"You are in the queue for an operator (number {position}). Please keep this chat open; an operator "
-            f"will answer here. If it is urgent, call {phone_en}." if en else
-            f"オペレーターの順番待ちに登録しました（{position}番目）。このままチャットを開いてお待ちください。"
-            f"オペレーターがこの画面でお答えします。お急ぎの場合は{phone}へお電話ください。")
-    elif item.status == "claimed":
-        frame["message"] = ("An operator has taken your chat and will answer here shortly." if en else
-                            "オペレーターが対応します。この画面でお待ちください。")
-    elif item.status == "cancelled":
-        frame["message"] = ("You have left the operator queue." if en else
-                            "オペレーターの順番待ちを取り消しました。")
-    else:
-        frame["message"] = ("The operator has ended the chat. Thank you." if en else
-                            "オペレーターとのチャットを終了しました。ありがとうございました。")
-    return frame
 
 
 @dataclass
@@ -667,7 +330,7 @@ async def widget_js(request: web.Request) -> web.Response:
 @routes.get("/")
 async def demo_page(request: web.Request) -> web.Response:
     """A mock city page with the widget embedded."""
-    return static_response(request, "index.html", "text/html", "no-cache")  # CSP etc.: contact.security
+    return static_response(request, "index.html", "text/html", "no-cache")  # CSP etc.: contact.web.security
 
 
 # -- wiring -----------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from icalendar import Calendar as ICalendar
 from icalendar import Event
 
 from contact.errors import BadRequest, Unavailable
-from contact.keys import CLOCK
-from contact.views import ready_engine
+from contact.web.common import ready_engine
+from contact.web.keys import CLOCK
 from knowledge.calendar import Calendar, Opening
 from knowledge.errors import CalendarQueryError
 from knowledge.loader import KnowledgeBase

@@ -6,8 +6,8 @@ staff analyse inquiries, they do not take calls or chats). The page ``/operator/
 (``Authorization: Bearer …``).
 
 * ``GET /api/v1/suggest?q=&ward=&date=YYYY-MM-DD&limit=`` — ranked suggestions as the operator types
-  (:mod:`contact.suggest`); ``Server-Timing`` tells the time spent on the server.
-* ``POST /api/v1/inquiries`` — record one inquiry (:func:`contact.desk.parse_record`); 201 with its id.
+  (:mod:`contact.chat.suggest`); ``Server-Timing`` tells the time spent on the server.
+* ``POST /api/v1/inquiries`` — record one inquiry (:func:`contact.chat.desk.parse_record`); 201 with its id.
 * ``GET /api/v1/operator/directory`` — what the record form offers: channels, resolutions, wards,
   categories, and every window and office to forward to, with phone numbers.
 * ``GET /api/v1/operator/ws`` — the live-chat WebSocket (JSON text frames; ``id`` is echoed as
@@ -53,15 +53,15 @@ from typing import Any
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from contact.accounts import Principal
-from contact.auth import audit, require
-from contact.desk import CHANNELS, RESOLUTIONS, OperatorDesk, Refused, parse_record, record_inquiry
+from contact.chat.desk import CHANNELS, RESOLUTIONS, OperatorDesk, Refused, parse_record, record_inquiry
+from contact.chat.suggest import MAX_QUERY_CHARS, suggester_for
 from contact.errors import ApiError, BadRequest, Unavailable
-from contact.inquiry_log import LogUnavailable
-from contact.keys import ASSISTANT, CHAT_HUB, CLOCK, HANDOFFS, INQUIRY_LOG, KNOWLEDGE, OPERATOR_DESK, SETTINGS
-from contact.pages import asset_route
-from contact.suggest import MAX_QUERY_CHARS, suggester_for
-from contact.views import read_json, ready_engine
+from contact.store.accounts import Principal
+from contact.store.inquiry_log import LogUnavailable
+from contact.web.auth import audit, require
+from contact.web.common import read_json, ready_engine
+from contact.web.keys import ASSISTANT, CHAT_HUB, CLOCK, HANDOFFS, INQUIRY_LOG, KNOWLEDGE, OPERATOR_DESK, SETTINGS
+from contact.web.pages import asset_route
 from knowledge.schema import WARDS
 
 log = structlog.get_logger(__name__)
@@ -302,7 +302,7 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 def setup_operator(app: web.Application) -> None:
-    """Register the console's API, WebSocket and page (after :func:`contact.chat.setup_chat`)."""
+    """Register the console's API, WebSocket and page (after :func:`contact.web.chat.setup_chat`)."""
     app[_sockets] = set()
     app.add_routes(routes)
     app.add_routes([asset_route("/operator/", "operator.html"), asset_route("/static/operator.js", "operator.js"),

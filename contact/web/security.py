@@ -15,7 +15,7 @@ Headers (added to every response just before it is sent, errors included, by :fu
 A handler that sets one of these headers itself keeps its own value.
 
 CORS: only the origins in the ``widget_origins`` setting, and only on the citizen endpoints
-(:data:`contact.ratelimit.CITIZEN_ENDPOINTS`): ``Access-Control-Allow-Origin: <that origin>`` (never
+(:data:`contact.web.ratelimit.CITIZEN_ENDPOINTS`): ``Access-Control-Allow-Origin: <that origin>`` (never
 ``*``, never with credentials: the widget sends no cookies), ``Vary: Origin`` on every response of those
 endpoints, and preflight ``OPTIONS`` answered 204 for a listed origin, 403 ``origin_forbidden`` for
 another. The chat WebSocket accepts browsers from the service's own origin and the listed origins
@@ -38,9 +38,9 @@ from aiohttp import web
 from multidict import istr
 
 from contact.errors import ApiError
-from contact.keys import LIMITS, SETTINGS
-from contact.middleware import error_response
-from contact.ratelimit import CHAT_PATH, CITIZEN_ENDPOINTS
+from contact.web.keys import LIMITS, SETTINGS
+from contact.web.middleware import error_response
+from contact.web.ratelimit import CHAT_PATH, CITIZEN_ENDPOINTS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

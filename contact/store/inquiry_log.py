@@ -29,9 +29,10 @@ import sqlite_utils
 import structlog
 from sqlite_utils.db import jsonify_if_needed
 
-from contact import pg
 from contact.analysis import voice
+from contact.analysis.phrasings import usable_phrasing  # the rules live with the review code
 from contact.config import TOKYO
+from contact.store import pg
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +88,7 @@ def _v1(db: sqlite_utils.Database) -> None:
 
 
 def _v2(db: sqlite_utils.Database) -> None:
-    """Web chats handed off to an operator (contact.chat.HandoffQueue)."""
+    """Web chats handed off to an operator (contact.chat.handoffs.HandoffQueue)."""
     db["handoffs"].create(  # type: ignore[union-attr]
         {
             "id": str, "session_id": str, "created_at": str, "status": str, "reason": str, "lang": str,
@@ -169,7 +170,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, 
 def connect(path: str, durability: str = "full") -> sqlite_utils.Database:
     """A connection to the log: a SQLite file (WAL), or PostgreSQL for a ``postgresql://`` URL."""
     if pg.is_postgres(path):
-        return pg.connect(path)  # type: ignore[return-value]  # the same calls; see contact.pg
+        return pg.connect(path)  # type: ignore[return-value]  # the same calls; see contact.store.pg
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -297,8 +298,6 @@ class InquiryLog:
         nothing, when the text is not usable as a phrasing (empty, over 200 characters, or holding
         masked personal data).
         """
-        from contact.analysis.phrasings import usable_phrasing  # the rules live with the review code
-
         cleaned = usable_phrasing(text)
         if cleaned is None or not entry_id:
             return False
@@ -495,7 +494,7 @@ def insert_rows(db: sqlite_utils.Database, table: str, rows: Sequence[dict[str, 
     requests keep coming: one statement for a batch instead of one per row keeps the writer from
     queueing for the GIL row after row. Other stores (PostgreSQL): their own ``insert``.
     """
-    store: Any = db  # a PgDatabase (contact.pg) behaves as a sqlite_utils.Database
+    store: Any = db  # a PgDatabase (contact.store.pg) behaves as a sqlite_utils.Database
     if not isinstance(store.conn, sqlite3.Connection):
         for row in rows:
             store[table].insert(row)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 
 
 @functools.lru_cache(maxsize=32)

@@ -215,7 +215,7 @@ CREATE INDEX idx_chat_messages_handoff_id ON chat_messages (handoff_id);
 """
 
 MIGRATIONS: Sequence[str] = (_V1, _V2, _V3, _V4)
-"""Step n brings a database from version n-1 to n, as :data:`contact.inquiry_log.MIGRATIONS` does."""
+"""Step n brings a database from version n-1 to n, as :data:`contact.store.inquiry_log.MIGRATIONS` does."""
 
 _LOCK_KEY = 7_302_014  # pg_advisory_xact_lock: one node migrates at a time
 

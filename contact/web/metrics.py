@@ -19,7 +19,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from contact.keys import CHAT_HUB, HANDOFFS, INQUIRY_LOG, KNOWLEDGE
+from contact.web.auth import require_admin
+from contact.web.keys import CHAT_HUB, HANDOFFS, INQUIRY_LOG, KNOWLEDGE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -109,8 +110,6 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
 
 async def metrics_view(request: web.Request) -> web.Response:
     """The Prometheus text exposition of this process's metrics."""
-    from contact.views import require_admin
-
     await require_admin(request)
     body = generate_latest(request.app[METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})

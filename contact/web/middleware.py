@@ -10,8 +10,8 @@ import structlog
 from aiohttp import web
 
 from contact.errors import ApiError
-from contact.keys import SETTINGS
 from contact.masking import mask
+from contact.web.keys import SETTINGS
 
 log = structlog.get_logger(__name__)
 

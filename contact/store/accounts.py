@@ -11,7 +11,7 @@ API tokens and session cookies are 256-bit random secrets shown once as ``<id>.<
 the row keyed by ``<id>`` keeps a random salt and SHA-256(salt + secret), which is enough for a
 secret of that entropy and keeps every request's check cheap.
 
-Used by ``contact users …`` (directly) and by :mod:`contact.auth` (in the executor).
+Used by ``contact users …`` (directly) and by :mod:`contact.web.auth` (in the executor).
 """
 
 from __future__ import annotations

@@ -11,11 +11,11 @@ have the kind of its reply), the operator's name, ``channel`` (phone, fax, mail,
 ``forwarded_to`` window or office id, the ``note``, and for a chat its ``session_id`` and ``handoff_id``.
 
 Live chat (:class:`OperatorDesk`): the queue of chats handed off by the widget
-(:class:`contact.chat.HandoffQueue`) seen by every connected operator, claims (atomic in the queue:
+(:class:`contact.chat.handoffs.HandoffQueue`) seen by every connected operator, claims (atomic in the queue:
 the second operator gets :class:`Refused` ``already_claimed``), the chat's history (the session's
 inquiries with the bot's answers and candidates, then the messages), replies (stored masked in
 ``chat_messages``, delivered to the citizen's widget as ``operator_message`` frames through the
-:class:`contact.chat.ChatHub`), the citizen's messages while the chat is claimed (to the operator, not
+:class:`contact.chat.hub.ChatHub`), the citizen's messages while the chat is claimed (to the operator, not
 the bot), and the close with a resolution (an inquiry row on the chat channel). Live frames carry the
 text as typed — an operator calling back needs the number the citizen gives — while everything stored,
 and so every history, is masked.
@@ -34,11 +34,12 @@ from typing import Any, Protocol
 
 import structlog
 
-from contact.chat import ChatHub, Handoff, HandoffQueue
+from contact.chat.handoffs import Handoff, HandoffQueue
+from contact.chat.hub import ChatHub
 from contact.config import Clock
 from contact.errors import BadRequest
-from contact.inquiry_log import InquiryLog
 from contact.masking import Masker
+from contact.store.inquiry_log import InquiryLog
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import WARDS
 

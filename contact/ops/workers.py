@@ -9,7 +9,7 @@ the parent process:
    here, shared by all workers) and keeps it, unlistened, until it exits;
 3. forks N workers. Each builds its own app — knowledge base, matcher, and its own inquiry-log writer
    on the same SQLite file (WAL; each group commit takes the write lock up front and waits up to 5 s
-   for the other workers' commits, see ``contact.inquiry_log.write_transaction``; every inquiry is
+   for the other workers' commits, see ``contact.store.inquiry_log.write_transaction``; every inquiry is
    still committed before its answer is sent) — and listens on the port with ``SO_REUSEPORT``, so
    the kernel spreads new connections over the workers;
 4. forwards SIGTERM and SIGINT (clean stop: in-flight requests finish, accepted inquiries are
@@ -80,7 +80,7 @@ def reserve_port(host: str, port: int) -> socket.socket:
 
 def serve_workers(settings: Settings) -> int:
     """Run ``settings.workers`` server processes on one port until SIGTERM/SIGINT; see the module doc."""
-    from contact.inquiry_log import DATABASE_ERRORS, connect, describe_error, migrate
+    from contact.store.inquiry_log import DATABASE_ERRORS, connect, describe_error, migrate
 
     if not hasattr(socket, "SO_REUSEPORT") or not hasattr(os, "fork"):
         print("contact: --workers needs SO_REUSEPORT and fork (Linux)", file=sys.stderr)
@@ -171,7 +171,7 @@ def _supervise(settings: Settings, reserved: socket.socket) -> int:
 
 def _worker(settings: Settings, index: int, parent: int) -> int:
     """One worker (in the forked child): the usual server, on the shared port."""
-    from contact.cli import run_server
+    from contact.app import run_server
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EVAL_QUERIES = REPO / "tests" / "data" / "eval_queries.jsonl"
 PUBLIC_FAQ = REPO.parent / "shared" / "data" / "public-faq"
 NOW = "2026-11-20T10:00:00+09:00"
@@ -205,7 +205,7 @@ def matcher_rows(plan: Plan, public_faq: Path, progress: Callable[[str], None]) 
     rows: list[dict[str, Any]] = []
     for spec in kb_specs(plan, public_faq):
         progress(f"matcher: {spec}")
-        cmd = [sys.executable, "-m", "contact.bench", "--measure-kb", spec,
+        cmd = [sys.executable, "-m", "contact.ops.bench", "--measure-kb", spec,
                "--synthetic-queries", str(plan.synthetic_queries)]
         if plan.query_limit is not None:
             cmd += ["--query-limit", str(plan.query_limit)]
@@ -418,7 +418,7 @@ def service_runs(plan: Plan, progress: Callable[[str], None]) -> list[ServiceRun
 
         port = free_port()
         progress("service: bare aiohttp")
-        with server([sys.executable, "-m", "contact.bench", "--bare-server", str(port)], "/healthz", port,
+        with server([sys.executable, "-m", "contact.ops.bench", "--bare-server", str(port)], "/healthz", port,
                     tmp / "bare.log", env):
             url = f"http://127.0.0.1:{port}/api/v1/ask"
             run_wrk(url, script, plan.warmup, plan.connections)

@@ -4,7 +4,8 @@ Adding an endpoint
 ------------------
 
 Add one entry to :data:`PATHS` (path written as in aiohttp, ``{name}`` for a path parameter), built
-with :func:`op`; put new body shapes in :data:`SCHEMAS` and refer to them with :func:`ref`::
+with :func:`~contact.web.openapi_schemas.op`; put new body shapes in
+:data:`contact.web.openapi_schemas.SCHEMAS` and refer to them with ``ref``::
 
     SCHEMAS["Suggestions"] = obj({"items": array(ref("Candidate"))}, required=["items"])
     PATHS["/api/v1/suggest"] = {
@@ -27,212 +28,33 @@ one that server enforces.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
 from importlib import metadata
-from typing import Any, get_args
+from typing import Any
 
 from aiohttp import web
 
 from contact.config import Settings
-from contact.keys import KNOWLEDGE, SETTINGS
-from contact.requests import CHANNELS, LANGS
-from knowledge.calendar import OpeningKind
+from contact.web.keys import KNOWLEDGE, SETTINGS
+from contact.web.openapi_schemas import (
+    BOOL,
+    DATE,
+    DATE_OR_EMPTY,
+    ERROR_RESPONSES,
+    INT,
+    NUM,
+    SCHEMAS,
+    STR,
+    Schema,
+    array,
+    nullable,
+    obj,
+    op,
+    path_param,
+    query,
+    ref,
+)
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import WARDS
-
-Schema = dict[str, Any]
-
-STR: Schema = {"type": "string"}
-BOOL: Schema = {"type": "boolean"}
-INT: Schema = {"type": "integer"}
-NUM: Schema = {"type": "number"}
-DATE: Schema = {"type": "string", "format": "date"}
-DATE_OR_EMPTY: Schema = {"anyOf": [DATE, {"type": "string", "maxLength": 0}]}
-"""A date parameter where an empty value (``?to=``) means "not given"."""
-
-
-def ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def nullable(schema: Schema) -> Schema:
-    """``schema`` or null (OpenAPI 3.0: an enum must list null itself)."""
-    if "$ref" in schema:
-        return {"allOf": [schema], "nullable": True}
-    if "enum" in schema:
-        return {**schema, "enum": [*schema["enum"], None], "nullable": True}
-    return {**schema, "nullable": True}
-
-
-def array(items: Schema, **extra: Any) -> Schema:
-    return {"type": "array", "items": items, **extra}
-
-
-def obj(properties: dict[str, Schema], required: Sequence[str] = (), **extra: Any) -> Schema:
-    schema: Schema = {"type": "object", "properties": properties, **extra}
-    if required:
-        schema["required"] = list(required)
-    return schema
-
-
-def query(name: str, description: str, required: bool = False, schema: Schema = STR) -> Schema:
-    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
-
-
-def path_param(name: str, description: str) -> Schema:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": STR}
-
-
-ERROR_RESPONSES: dict[int, str] = {
-    400: "Bad input: invalid JSON, a missing, empty, over-long or mistyped field (the code says which).",
-    401: "No or bad credentials (an API token or the session cookie of /login).",
-    403: "Signed in without the needed role, a missing CSRF token, or a refused origin.",
-    404: "No such id.",
-    408: "The request body did not arrive in time (body_timeout).",
-    413: "The request body is larger than max_body_bytes.",
-    422: "The request was understood but cannot be carried out.",
-    429: "Too many requests from this address (rate_limit); Retry-After says when to try again.",
-    503: "Not ready (knowledge base loading) or the inquiry could not be recorded (disk full, read-only "
-         "database): nothing was stored; try again or call 044-200-3939.",
-}
-
-
-def op(summary: str, *, tag: str, ok: Schema | None = None, ok_status: int = 200, ok_type: str = "application/json",
-       ok_description: str = "OK", description: str | None = None, params: Iterable[Schema] = (),
-       body: Schema | None = None, errors: Iterable[int] = (), auth: bool | str = False,
-       extra_responses: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One operation: its summary, parameters, request body, success response and error responses.
-
-    ``auth``: True for an API token or the session cookie; ``"or-loopback"`` when loopback clients
-    need none while no admin token is configured.
-    """
-    operation: dict[str, Any] = {"summary": summary, "tags": [tag]}
-    if description:
-        operation["description"] = description
-    if params:
-        operation["parameters"] = list(params)
-    if body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    ok_response: dict[str, Any] = {"description": ok_description}
-    if ok is not None:
-        ok_response["content"] = {ok_type: {"schema": ok}}
-    responses: dict[str, Any] = {str(ok_status): ok_response}
-    for status in sorted(set(errors)):
-        responses[str(status)] = {"$ref": f"#/components/responses/E{status}"}
-    responses.update(extra_responses or {})
-    operation["responses"] = responses
-    if auth:
-        operation["security"] = [{"bearer": []}, {"session": []}]
-        if auth == "or-loopback":
-            operation["security"].append({})  # loopback clients need none while no admin token is set
-    return operation
-
-
-SCHEMAS: dict[str, Schema] = {
-    "Error": obj({
-        "error": obj({"code": {**STR, "description": "machine-readable, e.g. invalid_field, rate_limited"},
-                      "message": {**STR, "description": "what was wrong, for a developer"}},
-                     required=["code", "message"]),
-    }, required=["error"]),
-    "AskRequest": obj({
-        "text": {**STR, "minLength": 1, "description": "the question (1..max_text_chars characters after trimming)"},
-        "session_id": nullable({**STR, "pattern": "^[A-Za-z0-9_-]{8,64}$",
-                                "description": "continue a conversation (from an earlier response)"}),
-        "ward": nullable({**STR, "enum": list(WARDS), "description": "the citizen's ward, when known"}),
-        "channel": nullable({**STR, "enum": list(CHANNELS), "default": "web"}),
-        "lang": nullable({**STR, "enum": list(LANGS), "default": "ja"}),
-        "debug": {**BOOL, "default": False, "description": "add the matcher's explanation (explain)"},
-        "pick_of": nullable({**STR, "pattern": "^[A-Za-z0-9_-]{8,64}$",
-                             "description": "the inquiry_id whose candidates (clarify options) this question picks "
-                                            "one of; the earlier question is proposed as a phrasing of the pick"}),
-    }, required=["text"]),
-    "Answer": obj({
-        "entry_id": STR, "title": STR, "text": STR, "source_url": STR, "department": STR,
-        "reviewed": {**STR, "description": "when the facts were last checked (YYYY-MM-DD)"},
-        "checklist": array(STR, description="life events: the procedures to do, in order"),
-    }, required=["entry_id", "title", "text", "source_url", "department", "reviewed"]),
-    "Candidate": obj({"entry_id": STR, "title": STR, "score": {**NUM, "minimum": 0, "maximum": 1},
-                      "matched": array(STR)}, required=["entry_id", "title", "score"]),
-    "Clarify": obj({"question": STR, "options": array(STR)}, required=["question", "options"]),
-    "AskResponse": obj({
-        "inquiry_id": STR,
-        "session_id": STR,
-        "kind": {**STR, "enum": ["answer", "clarify", "fallback", "handoff", "smalltalk"]},
-        "message": {**STR, "description": "the text to show, whatever the kind"},
-        "answer": nullable(ref("Answer")),
-        "confidence": {**NUM, "minimum": 0, "maximum": 1},
-        "candidates": array(ref("Candidate"), maxItems=5),
-        "clarify": nullable(ref("Clarify")),
-        "follow_ups": array(STR),
-        "ward": nullable(STR),
-        "explain": {"type": "object", "description": "with debug: how the matcher decided"},
-    }, required=["inquiry_id", "session_id", "kind", "message", "answer", "confidence", "candidates", "clarify",
-                 "follow_ups"]),
-    "FeedbackRequest": obj({
-        "inquiry_id": {**STR, "minLength": 1},
-        "helpful": BOOL,
-        "comment": nullable({**STR, "description": "optional; at most max_text_chars characters, stored masked"}),
-    }, required=["inquiry_id", "helpful"]),
-    "Ok": obj({"ok": {**BOOL, "enum": [True]}}, required=["ok"]),
-    "Entry": obj({"id": STR, "type": {**STR, "enum": ["office", "window", "procedure", "faq", "lifeevent"]}},
-                 required=["id", "type"], additionalProperties=True,
-                 description="A knowledge entry as stored (fields by type; see knowledge/schema.py)."),
-    "Offices": obj({"offices": array(ref("Entry"))}, required=["offices"]),
-    "Opening": obj({
-        "date": DATE,
-        "open": nullable({**STR, "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "null: hours not verified"}),
-        "close": nullable({**STR, "pattern": "^[0-2][0-9]:[0-5][0-9]$"}),
-        "kind": {**STR, "enum": list(get_args(OpeningKind))},
-        "windows": array(STR, description="empty: the whole office"),
-        "note": nullable(STR),
-        "certain": BOOL,
-    }, required=["date", "open", "close", "kind", "windows"]),
-    "Openings": obj({
-        "office": obj({"id": STR, "name": STR}, required=["id", "name"]),
-        "from": DATE, "to": DATE, "window": nullable(STR),
-        "openings": array(ref("Opening")),
-    }, required=["office", "from", "to", "openings"]),
-    "Health": obj({"status": {**STR, "enum": ["ok"]}}, required=["status"]),
-    "Ready": obj({
-        "status": {**STR, "enum": ["ok", "unavailable"]},
-        "problems": array(STR, description="why not ready, e.g. 'inquiry log unavailable: the disk is full …'"),
-        "entries": INT,
-        "kb_problems": array(STR, description="problems of the last refused knowledge reload"),
-    }, required=["status", "problems"]),
-    "Reload": obj({"ok": BOOL, "entries": INT, "seconds": NUM, "problems": array(STR)},
-                  required=["ok", "entries", "problems"]),
-    "LoginRequest": obj({"name": {**STR, "minLength": 1}, "password": STR}, required=["name", "password"]),
-    "Me": obj({"name": STR, "role": {**STR, "enum": ["operator", "staff", "admin"]},
-               "csrf": nullable({**STR, "description": "send it back as X-CSRF-Token on state changes"})},
-              required=["name", "role"]),
-    "AuditPage": obj({"items": array({"type": "object"})}, required=["items"]),
-    # -- staff (contact/staff.py, contact/analysis/) --
-    "VoiceTypes": obj({t: INT for t in ("問い合わせ", "意見・要望", "苦情", "提案", "感謝")},
-                      required=["問い合わせ", "意見・要望", "苦情", "提案", "感謝"],
-                      description="inquiries per voice type (声の種類) under the request's filters"),
-    "Inquiry": obj({
-        "id": STR, "created_at": STR, "channel": STR, "ward": nullable(STR), "category": nullable(STR), "text": STR,
-        "kind": STR, "entry_id": nullable(STR), "entry_title": nullable(STR), "confidence": nullable(NUM),
-        "resolution": nullable(STR), "forwarded_to": nullable(STR), "voice_type": nullable(STR),
-        "helpful": nullable(BOOL), "comment": nullable(STR), "note": nullable(STR), "operator": nullable(STR),
-        "source": nullable(STR), "lang": nullable(STR), "session_id": nullable(STR), "handoff_id": nullable(STR),
-        "latency_ms": nullable(NUM), "candidates": array(STR),
-    }, required=["id", "created_at", "channel", "text", "kind"]),
-    "InquiryPage": obj({"total": INT, "limit": INT, "offset": INT, "next_offset": nullable(INT),
-                        "filters": {"type": "object"}, "voice_types": ref("VoiceTypes"),
-                        "items": array(ref("Inquiry"))},
-                       required=["total", "limit", "offset", "items", "voice_types"]),
-    "StaffView": obj({"voice_types": ref("VoiceTypes")}, required=["voice_types"], additionalProperties=True,
-                     description="A statistic of the inquiry log; fields by view (see contact/analysis/)."),
-    "Phrasing": obj({"id": INT, "entry_id": STR, "text": STR, "origin": {**STR, "enum": ["citizen", "operator"]},
-                     "inquiry_id": nullable(STR), "created_at": STR,
-                     "status": {**STR, "enum": ["pending", "accepted", "rejected"]},
-                     "decided_by": nullable(STR), "decided_at": nullable(STR), "entry_title": nullable(STR)},
-                    required=["id", "entry_id", "text", "origin", "status"]),
-    "PhrasingPage": obj({"total": INT, "counts": {"type": "object"}, "items": array(ref("Phrasing"))},
-                        required=["total", "items"]),
-    "PhrasingDecision": obj({"status": {**STR, "enum": ["accepted", "rejected", "pending"]}}, required=["status"]),
-}
 
 OPENINGS_PARAMS = [
     query("office", "office id (see /api/v1/offices)", required=True, schema={**STR, "minLength": 1}),
@@ -299,8 +121,8 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/chat": {
         "get": op("The widget's chat (WebSocket)", tag="citizen", ok_status=101, ok_description="Switching Protocols",
-                  description="JSON text frames; the protocol is described in contact/chat.py. Browsers may connect "
-                              "from this service's own pages and the widget_origins only.",
+                  description="JSON text frames; the protocol is described in contact/web/chat.py. Browsers may "
+                              "connect from this service's own pages and the widget_origins only.",
                   errors=(400, 403, *CITIZEN)),
     },
     "/api/v1/admin/reload": {
@@ -426,7 +248,7 @@ PATHS: dict[str, dict[str, Any]] = {
     },
 }
 
-# -- operator console (contact/operator.py, contact/desk.py, contact/suggest.py) --
+# -- operator console (contact/web/operator.py, contact/chat/desk.py, contact/chat/suggest.py) --
 _OPERATOR_CHANNELS = ["phone", "fax", "mail", "visit", "chat"]
 _RESOLUTIONS = ["answered", "forwarded", "callback", "complaint"]
 SCHEMAS.update({
@@ -507,7 +329,7 @@ PATHS.update({
         "get": op("The operators' live-chat queue (WebSocket; operator)", tag="operator", auth=True, ok_status=101,
                   ok_description="Switching Protocols",
                   description="JSON text frames (claim, claim_next, history, reply, close, ping); the protocol is "
-                              "described in contact/operator.py. Browsers must connect from this service's origin.",
+                              "described in contact/web/operator.py. Browsers must connect from this service's origin.",
                   errors=(400, 401, 403)),
     },
 })
