@@ -41,6 +41,8 @@ OfficeKind = Literal[
     "マイナンバーカードセンター",
     "コンタクトセンター",
     "受付センター",
+    "相談窓口",
+    "事業所",
 ]
 
 Certainty = Literal["confirmed", "secondary", "unverified"]
