@@ -156,6 +156,34 @@ def _contradictions(kb: KnowledgeBase) -> Iterator[Finding]:
     known = _known_phones(kb)
     for f in kb.faqs.values():
         yield from _faq_against_procedures(kb, f, known)
+        yield from _faq_against_offices(kb, f)
+
+
+def _faq_against_offices(kb: KnowledgeBase, f: Faq, reach: int = 30) -> Iterator[Finding]:
+    """An office named in an FAQ's text and followed, in the same sentence, by a number not its own."""
+    text = _norm(f.answer)
+    for o in kb.offices.values():
+        if not o.phone:
+            continue
+        own = {x for x in (o.phone, o.fax) if x} | {w.phone for w in kb.windows_of(o.id) if w.phone}
+        for name in {_norm(n) for n in (o.name, *o.aliases) if len(n) >= 4}:
+            start = text.find(name)
+            while start >= 0:
+                tail = text[start + len(name) : start + len(name) + reach].split("。", 1)[0]
+                m = _PHONE.search(tail)
+                if m and m.group(0) not in own and not _names_other_office(kb, tail[: m.start()], o.id):
+                    yield Finding("contradiction", f.id,
+                                  f"phone: the answer gives {m.group(0)} after {name}, "
+                                  f"office {o.id} has {sorted(own)}")
+                start = text.find(name, start + 1)
+
+
+def _names_other_office(kb: KnowledgeBase, text: str, office_id: str) -> bool:
+    """Whether ``text`` (between an office's name and a number) names another office or window."""
+    for o in kb.offices.values():
+        if o.id != office_id and any(len(n) >= 3 and _norm(n) in text for n in (o.name, *o.aliases)):
+            return True
+    return any(w.office == office_id and w.name in text for w in kb.windows.values())
 
 
 def _place_contradictions(kb: KnowledgeBase) -> Iterator[Finding]:

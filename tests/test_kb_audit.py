@@ -202,6 +202,23 @@ def test_phone_in_a_text_that_no_structured_entry_states(tmp_path: Path) -> None
     assert not report.of("contradiction")
 
 
+def test_an_office_named_with_another_number_is_a_contradiction(tmp_path: Path) -> None:
+    faqs = FAQS + """\
+- id: faq-kawasaki-phone
+  question: 川崎区役所の電話番号は?
+  answer: 川崎区役所(044-201-9999)にお電話ください。区民課は川崎区役所の044-201-3130です。
+  category: 庁舎
+  department: 区役所
+  source_url: https://www.city.kawasaki.jp/kawasaki/
+  source_date: 2025-05-01
+  reviewed: 2026-11-20
+"""
+    report = audit(load(_base(tmp_path, faqs=faqs)), TODAY)
+    [finding] = report.of("contradiction")  # the window's own number is not one
+    assert finding.entry_id == "faq-kawasaki-phone" and "044-201-9999" in finding.detail
+    assert "044-201-3113" in finding.detail
+
+
 def test_secondary_entries_are_hedged_in_the_answer(tmp_path: Path) -> None:
     faqs = FAQS.replace("  source_date: 2025-04-01\n", "  source_date: 2025-04-01\n  certainty: secondary\n")
     kb = load(_base(tmp_path, faqs=faqs))
