@@ -253,3 +253,22 @@ def test_the_shipped_base_records_source_dates_where_known() -> None:
     dates = {e.source_date for e in kb.entries() if e.source_date is not None}
     assert len(dates) >= 10
     assert min(dates) < dt.date(2020, 1, 1)
+
+
+def test_faq_answers_take_phone_numbers_and_hours_from_the_office(tmp_path: Path) -> None:
+    """One fact in one place: ``{{phone:ID}}`` in an FAQ answer is the office's (or window's) number."""
+    faqs = FAQS.replace("戸籍謄本は1通450円です。",
+                        "戸籍謄本は1通450円です。区民課({{phone:kawasaki-kumin}})、代表{{phone:kawasaki-kuyakusho}}。")
+    kb = load(_base(tmp_path, faqs=faqs))
+    assert kb.faqs["faq-koseki-fee"].answer.endswith("区民課(044-201-3130)、代表044-201-3113。")
+    assert not audit(kb, TODAY).of("unstructured-phone")
+
+
+@pytest.mark.parametrize("ref", ["{{phone:no-such-office}}", "{{hours:kawasaki-kumin}}", "{{fax:kawasaki-kuyakusho}}"])
+def test_a_bad_fact_reference_is_a_load_error(tmp_path: Path, ref: str) -> None:
+    from knowledge.errors import KnowledgeError
+
+    d = _base(tmp_path, faqs=FAQS.replace("戸籍謄本は1通450円です。", f"戸籍謄本は1通450円です。{ref}"))
+    with pytest.raises(KnowledgeError) as exc:
+        load(d)
+    assert any(p.entry_id == "faq-koseki-fee" and p.field == "answer" for p in exc.value.problems)
