@@ -53,7 +53,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_check(args: argparse.Namespace) -> int:
-    """Validate a knowledge directory; list entries past their review date and entries without samples."""
+    """Validate a knowledge directory, then list what needs a person: contradictions between entries,
+    sources that are not the city's own page, sources older than --max-age-days, entries without a
+    source date, reviews older than --max-review-days, and facts from secondary sources.
+
+    Exit status 0 when the base loads (findings are for editors), 1 when it does not; with --strict,
+    also 1 when there is a contradiction or an unmarked secondary source."""
+    from knowledge.audit import audit, entry_counts
 
     settings = _settings(args)
     kb = _load_or_report(settings.kb)
@@ -62,16 +68,23 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     counts = {k: len(getattr(kb, k)) for k in ("offices", "windows", "procedures", "faqs", "life_events")}
     print(f"OK: {len(kb)} entries in {settings.kb} " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     today = settings.clock().now().date()
-    stale = [e for e in kb.entries() if (today - e.reviewed).days > args.max_age_days]
-    for e in stale:
-        print(f"stale: {e.id} reviewed {e.reviewed} ({(today - e.reviewed).days} days ago)")  # type: ignore[attr-defined]
+    report = audit(kb, today, max_age_days=args.max_age_days, max_review_days=args.max_review_days)
+    only = set(args.only or ())
+    for finding in report.findings:
+        if not only or finding.kind in only:
+            print(finding.line())
     no_samples = [
         e.id for e in kb.entries()  # type: ignore[attr-defined]
         if hasattr(e, "sample_questions") and not e.sample_questions  # type: ignore[attr-defined]
     ]
     for entry_id in no_samples:
         print(f"no sample questions: {entry_id}")
-    return 0
+    if args.counts:
+        for key, n in entry_counts(kb).items():
+            print(f"count: {key}={n}")
+    print("summary: " + report.summary())
+    serious = report.counts_by_kind.get("contradiction", 0) + report.counts_by_kind.get("unmarked-secondary", 0)
+    return 1 if args.strict and serious else 0
 
 
 def cmd_kb_import(args: argparse.Namespace) -> int:
@@ -430,8 +443,16 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     check = kb_sub.add_parser("check", help="validate a knowledge directory", description=cmd_kb_check.__doc__)
     _add_setting_options(check, ["kb", "now"])
-    check.add_argument("--max-age-days", type=int, default=365,
-                       help="report entries reviewed longer ago than this (default 365)")
+    check.add_argument("--max-age-days", type=int, default=3 * 365,
+                       help="list facts whose source (source_date) is older than this (default 1095, 3 years)")
+    check.add_argument("--max-review-days", type=int, default=365,
+                       help="list entries reviewed longer ago than this (default 365)")
+    check.add_argument("--only", action="append", metavar="KIND",
+                       help="print only findings of this kind (contradiction, unmarked-secondary, old-source, "
+                            "no-source-date, review-overdue, secondary); repeatable")
+    check.add_argument("--counts", action="store_true", help="also print entry counts by kind and category")
+    check.add_argument("--strict", action="store_true",
+                       help="exit 1 when there is a contradiction or an unmarked secondary source")
     check.set_defaults(func=cmd_kb_check)
 
     imp = kb_sub.add_parser("import", help="import a FAQ file into a knowledge directory",

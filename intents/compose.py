@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from intents.dates import TOKYO
 from knowledge.calendar import Calendar
@@ -98,19 +98,29 @@ def compose(
 ) -> Answer:
     cp = cp or contact_point(kb)
     if isinstance(entry, Procedure):
-        return _procedure(kb, entry, foci, ward, cp)
-    if isinstance(entry, Office):
-        return _office(entry, foci, cp)
-    if isinstance(entry, Window):
-        return _window(kb, entry, cp)
-    if isinstance(entry, Faq):
+        answer = _procedure(kb, entry, foci, ward, cp)
+    elif isinstance(entry, Office):
+        answer = _office(entry, foci, cp)
+    elif isinstance(entry, Window):
+        answer = _window(kb, entry, cp)
+    elif isinstance(entry, Faq):
         text = entry.answer
         if entry.certainty == "unverified" and cp.phone not in text:
             text += " " + cp.confirm_sentence(entry.department)
-        return _answer(entry, entry.question, text, entry.department)
-    if isinstance(entry, LifeEvent):
-        return _life_event(kb, entry, cp)
-    raise TypeError(type(entry).__name__)
+        answer = _answer(entry, entry.question, text, entry.department)
+    elif isinstance(entry, LifeEvent):
+        answer = _life_event(kb, entry, cp)
+    else:
+        raise TypeError(type(entry).__name__)
+    if entry.certainty == "secondary":  # facts from a secondary source: say so, and where to confirm
+        hedge = SECONDARY_HEDGE + ("" if cp.phone in answer.text else cp.confirm_sentence(answer.department))
+        answer = replace(answer, text=f"{answer.text}\n{hedge}")
+    return answer
+
+
+SECONDARY_HEDGE = (
+    "※この案内には市の公式ページ以外の資料（二次情報）による内容が含まれ、最新の内容と異なる場合があります。"
+)
 
 
 def _answer(entry: Sourced, title: str, text: str, department: str, checklist: tuple[str, ...] = ()) -> Answer:

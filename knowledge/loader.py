@@ -11,6 +11,7 @@ edit cannot half-replace a good base.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +163,42 @@ def _check_references(kb: KnowledgeBase, problems: list[Problem]) -> None:
             need("life_events", e.id, f"steps.{i}.procedure", step.procedure, kb.procedures)
 
 
+_FACT_REF = re.compile(r"\{\{(phone|hours):([a-z0-9][a-z0-9_-]*)\}\}")
+"""``{{phone:ID}}`` / ``{{hours:ID}}`` in an FAQ answer: the phone number or hours text of office or
+window ``ID``, filled in at load so that the fact is stated once, on the office, and every FAQ that
+mentions it follows when it changes."""
+
+
+def _expand_fact_references(tables: dict[str, dict[str, Any]], problems: list[Problem]) -> None:
+    places: dict[str, Office | Window] = {**tables["offices"], **tables["windows"]}
+
+    def fact(faq_id: str, kind: str, ref: str) -> str:
+        place = places.get(ref)
+        value: str | None = None
+        if place is not None:
+            if kind == "phone":
+                value = place.phone
+            elif isinstance(place, Office) and place.hours is not None:
+                value = place.hours.text.rstrip("。")
+        if value is None:
+            problems.append(Problem("faqs", faq_id, "answer",
+                                    f"{{{{{kind}:{ref}}}}}: no {kind} on an office or window '{ref}'"))
+            return ""
+        return value
+
+    for faq_id, faq in list(tables["faqs"].items()):
+        if "{{" not in faq.answer:
+            continue
+        def fill(m: re.Match[str], faq_id: str = faq_id) -> str:
+            return fact(faq_id, m.group(1), m.group(2))
+
+        answer = _FACT_REF.sub(fill, faq.answer)
+        if "{{" in answer:
+            problems.append(Problem("faqs", faq_id, "answer",
+                                    "malformed {{…}} reference (use {{phone:ID}} or {{hours:ID}})"))
+        tables["faqs"][faq_id] = faq.model_copy(update={"answer": answer})
+
+
 def load(directory: Path | str, learned: bool = True) -> KnowledgeBase:
     """Load and validate a knowledge directory; raise :class:`KnowledgeError` listing every problem.
 
@@ -173,6 +210,7 @@ def load(directory: Path | str, learned: bool = True) -> KnowledgeBase:
         raise KnowledgeError([Problem(str(directory), None, None, "not a directory")])
     seen: dict[str, str] = {}
     tables = {kind: _load_kind(directory, kind, seen, problems) for kind in FILE_KINDS}
+    _expand_fact_references(tables, problems)
     if learned:
         apply_learned(directory, tables, problems)  # learned_phrasings.yaml: phrasings accepted from traffic
     calendar = None

@@ -41,6 +41,8 @@ OfficeKind = Literal[
     "マイナンバーカードセンター",
     "コンタクトセンター",
     "受付センター",
+    "相談窓口",
+    "事業所",
 ]
 
 Certainty = Literal["confirmed", "secondary", "unverified"]
@@ -59,6 +61,11 @@ class Sourced(_Strict):
 
     source_url: NonEmpty
     reviewed: dt.date
+    """When a person last checked the entry against its source."""
+    source_date: dt.date | None = None
+    """The date of the source's own content (its publication or update date, or the issue date of a
+    newsletter); None when the page shows none. ``contact kb check`` lists entries without one and
+    entries whose source is older than ``--max-age-days``."""
     certainty: Certainty = "confirmed"
     unverified: tuple[str, ...] = ()
     """Names of fields whose value is not verified; answers point to the window for them."""
@@ -161,6 +168,8 @@ class Faq(Sourced):
     category: NonEmpty
     department: NonEmpty
     related: tuple[EntryId, ...] = ()
+    notes: str | None = None
+    """For editors: where each statement of the answer comes from (not shown to citizens)."""
 
 
 class LifeStep(_Strict):
@@ -179,6 +188,7 @@ class LifeEvent(Sourced):
     sample_questions: tuple[NonEmpty, ...] = ()
     summary: NonEmpty
     steps: tuple[LifeStep, ...] = Field(min_length=1)
+    notes: str | None = None
 
 
 FILE_KINDS: dict[str, type[Sourced]] = {

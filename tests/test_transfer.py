@@ -117,6 +117,6 @@ def test_cli_check_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     """`contact kb check` validates and lists stale entries; `contact kb export` writes the file."""
     assert main(["kb", "check", "--kb", str(MINI_KB), "--now", "2028-01-01T00:00:00+09:00"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("OK: 10 entries") and "stale: juminhyo" in out
+    assert out.startswith("OK: 10 entries") and "review-overdue: juminhyo" in out
     assert main(["kb", "export", "--kb", str(MINI_KB), "--format", "jsonl", "--out", str(tmp_path / "x.jsonl")]) == 0
     assert (tmp_path / "x.jsonl").is_file()
