@@ -57,6 +57,15 @@ def asks_if_possible(text: str) -> bool:
     return any(c in text for c in CAN_CUES) or text.rstrip("?？").endswith(("で", "でも"))
 
 
+def _sure_no(procedure: Procedure, office: Office | None, kind: str | None) -> bool:
+    """Whether a "no" rests on data somebody checked (a secondary source is hedged, not silenced): the
+    office's own list, or the procedure's field; never on data marked unverified."""
+    if office is not None and procedure.id in office.not_procedures:
+        return office.certainty != "unverified" and "not_procedures" not in office.unverified
+    field = "convenience_store" if kind == "コンビニ" else "office_kinds"
+    return procedure.certainty != "unverified" and field not in procedure.unverified
+
+
 def availability_answer(
     kb: KnowledgeBase, procedure: Procedure, kind: str | None, office: Office | None, place_word: str | None,
     cp: ContactPoint,
@@ -78,6 +87,8 @@ def availability_answer(
         verdict = kind in procedure.office_kinds if procedure.office_kinds else None
     else:
         return None
+    if verdict is False and not _sure_no(procedure, office, kind):
+        verdict = None  # a "no" read from data nobody confirmed is a "not known": say where to ask
     lines: list[str] = []
     if verdict is True:
         lines.append(f"はい、{where}で「{procedure.name}」の手続きができます。")

@@ -46,7 +46,7 @@ from intents.synonyms import Synonyms
 from intents.tokenize import Token, Tokenizer, content_terms, term_units
 from knowledge.calendar_text import Lang, describe_day, format_opening
 from knowledge.loader import KnowledgeBase
-from knowledge.schema import WARDS, Procedure
+from knowledge.schema import WARDS, Faq, Procedure
 
 ReplyKind = Literal["answer", "clarify", "fallback", "handoff", "smalltalk"]
 
@@ -660,11 +660,13 @@ class Engine:
         assert entry is not None
         answer = compose(self.kb, entry, u.foci, ward, self.contact)
         if isinstance(entry, Procedure):
-            answer = self._with_calendar(answer, entry, u, mentions, ward, ctx)
+            answer = self._with_calendar(answer, entry.saturday is True, u, mentions, ward, ctx)
+        elif isinstance(entry, Faq) and "saturday" in u.foci:  # its text says what; the calendar says when
+            answer = self._with_calendar(answer, True, u, (), ward, ctx)
         return reply("answer", confidence, answer=answer, topic=top.entry_id,
                      follow_ups=self._follow_ups(top.entry_id, u.foci))
 
-    def _with_calendar(self, answer: Answer, procedure: Procedure, u: Understanding,
+    def _with_calendar(self, answer: Answer, on_saturdays: bool, u: Understanding,
                        mentions: Sequence[DateMention], ward: str | None, ctx: Context) -> Answer:
         """Add what the ward office's calendar says: about the day named ("12/12に転入届出せる？"),
         or the next Saturday opening when Saturdays are asked about and the procedure is accepted then."""
@@ -676,7 +678,7 @@ class Engine:
         if day_mentions:
             day_text = describe_day(cal, place.profile, place.name, day_mentions[0].first, ctx.now, _lang(ctx.lang))
             return replace(answer, text=f"{day_text}\n{answer.text}")
-        if "saturday" in u.foci and procedure.saturday:
+        if "saturday" in u.foci and on_saturdays:
             upcoming = cal.next_openings(place.profile, ctx.now, n=1, kind="saturday")
             if upcoming:
                 next_line = f"次の土曜開庁日は {format_opening(upcoming[0])} です。"
@@ -716,7 +718,11 @@ class Engine:
         if not candidates:
             return 0.0
         top = candidates[0]
-        conf = max(top.coverage, dense_confidence(dict(top.features), self.fusion))
+        # The encoders vouch for a paraphrase, not for a question whose words point at another entry as
+        # much as at this one ("犬と住民票": two topics, each entry covering its half).
+        rival = any(c.coverage >= max(top.coverage, 0.3) and not self._related(top.entry_id, c.entry_id)
+                    for c in candidates[1:3])
+        conf = max(top.coverage, 0.0 if rival else dense_confidence(dict(top.features), self.fusion))
         if len(candidates) > 1 and top.score > 0:
             ratio = candidates[1].score / top.score
             if ratio > 0.8:

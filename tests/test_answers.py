@@ -136,3 +136,35 @@ def test_okurigana_next_to_kanji_are_left_alone() -> None:
     for text in ("出生届を出すとき印鑑いりますか", "住民票どうしたらいい", "入籍して引っ越しもする"):
         assert ENGINE.understand(text).rewritten.replace("?", "？") == ENGINE._rewrite(
             __import__("intents.normalize", fromlist=["normalize"]).normalize(text)).replace("?", "？")
+
+
+@pytest.mark.parametrize("place", ["コンビニ", "出張所", "行政サービスコーナー"])
+def test_a_no_at_a_kind_of_place_rests_on_confirmed_data(place: str) -> None:
+    """「XはPでできますか」 for every procedure: いいえ only where the procedure is not unverified and the field
+    behind the no (コンビニ: convenience_store, else office_kinds) is not marked unverified; never empty."""
+    field = "convenience_store" if place == "コンビニ" else "office_kinds"
+    problems = []
+    for p in KB.procedures.values():
+        reply = ENGINE.respond(f"{p.name}は{place}でできますか", CTX)
+        text = message(reply)
+        if not text.strip():
+            problems.append(f"{p.id}@{place}: empty")
+        if "いいえ" in text and reply.answer is not None and reply.answer.entry_id == p.id and (
+                p.certainty == "unverified" or field in p.unverified):
+            problems.append(f"{p.id}@{place}: いいえ from {p.certainty} data")
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_an_unconfirmed_no_becomes_not_known_with_where_to_ask() -> None:
+    """The same procedure, once with its data confirmed and once marked unverified: いいえ only the first time."""
+    from intents.availability import availability_answer
+    from intents.compose import contact_point
+
+    p = next(p for p in KB.procedures.values() if not p.convenience_store and p.certainty == "confirmed")
+    cp = contact_point(KB)
+    sure = availability_answer(KB, p, "コンビニ", None, None, cp)
+    unsure = availability_answer(KB, p.model_copy(update={"unverified": ("convenience_store",)}), "コンビニ",
+                                 None, None, cp)
+    assert sure is not None and sure.text.startswith("いいえ")
+    assert unsure is not None and "いいえ" not in unsure.text and "確認できていません" in unsure.text
+    assert "044-200-3939" in unsure.text
