@@ -72,7 +72,8 @@ def test_fused_matcher_on_the_citizen_side_set(fused: Engine) -> None:
     assert s["oos_rejection"] >= CITIZEN_FLOOR["oos_rejection"], s
 
 
-CITIZEN_FLOOR = {"top1": 0.0, "top3": 0.0, "oos_rejection": 0.0}
+CITIZEN_FLOOR = {"top1": 0.88, "top3": 0.97, "oos_rejection": 0.85}
+"""Just under the fused figures measured on 2026-12-01 (check half: 0.893, 0.987, 0.875)."""
 
 _SENTENCE = re.compile(r"[^。\n]+")
 
