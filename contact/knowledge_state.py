@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
+from threadpoolctl import threadpool_limits
 
 from intents.encoders import Encoder, EncoderUnavailable, load_encoder
 from intents.engine import Context, Engine, Reply
@@ -45,6 +46,9 @@ class KnowledgeState:
         """Encoder → why it could not load: the matcher answers without it (``/readyz``, ``/metrics``)."""
         self.encoder_failures = 0
         """Times an encoder failed to load (the ``contact_encoder_unavailable`` counter)."""
+        # One thread a call: BLAS (the encoders' and the similarities' matrix products) on one thread, or
+        # two workers on two cores spin against each other's BLAS threads.
+        threadpool_limits(limits=1, user_api="blas")
         self.matcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher")
         """The one thread that understands and ranks new questions (the encoders release the GIL):
         the event loop only ever answers from the matcher's memo."""
