@@ -49,7 +49,8 @@ def test_quick_bench_prints_the_whole_table() -> None:
     if shutil.which("wrk") is None:
         assert "Service: skipped (wrk is not installed" in table
         return
-    asks = (("ask,", "1", "worker,", "matched"), ("ask,", "1", "worker,", "memo"), ("ask,", "2", "workers,", "matched"))
+    asks = (("ask,", "1", "worker,", "lexical,", "matched"), ("ask,", "1", "worker,", "fused,", "matched"),
+            ("ask,", "1", "worker,", "fused,", "memo"), ("ask,", "2", "workers,", "fused,", "matched"))
     for label in (("bare", "aiohttp"), ("GET", "/healthz"), *asks):
         cells = _row(table, *label)
         assert all(re.fullmatch(NUMBER, c) for c in cells[:5]), cells  # workers, requests, req/s, p50, p99
