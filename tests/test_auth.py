@@ -184,3 +184,32 @@ def test_users_command_line(tmp_path, capsys, monkeypatch) -> None:
     assert "no user" in capsys.readouterr().err
     actions = [r[0] for r in sqlite3.connect(path).execute("SELECT action FROM audit ORDER BY id")]
     assert actions == ["users.add", "users.token", "users.disable", "users.revoke"]
+
+
+def test_finding_4_an_unknown_name_costs_a_full_password_hash(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Security probe finding 4 (user-name enumeration by timing): the dummy hash checked for an unknown
+    name was malformed, so no hash was computed. Now an unknown name, a known one with a wrong password
+    and a token-only account each run scrypt once, with the same parameters."""
+    import hashlib
+
+    from contact.store import accounts
+    from contact.store.inquiry_log import connect, migrate
+
+    db = connect(settings.db)
+    migrate(db)
+    accounts.add_user(db, "sato", "operator", "correct horse battery")
+    accounts.add_user(db, "bot", "staff", None)
+    accounts._dummy_hash()  # made once per process, at the first sign-in
+    calls: list[int] = []
+    real = hashlib.scrypt
+
+    def counting(*args, **kw):  # type: ignore[no-untyped-def]
+        calls.append(kw["n"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    for name in ("nobody", "sato", "bot"):
+        calls.clear()
+        assert accounts.check_password(db, name, "wrong password!") is None
+        assert calls == [16384], (name, calls)
+    db.conn.close()

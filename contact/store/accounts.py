@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -75,6 +76,12 @@ def verify_password(password: str, stored: str | None) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, _unb64(digest))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A real scrypt hash of a random secret nobody knows, with the parameters of every stored password."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _secret_hash(salt: str, secret: str) -> str:
@@ -160,8 +167,9 @@ def check_password(db: sqlite_utils.Database, name: str, password: str) -> Princ
     """The principal for a correct name and password of an enabled user, else None (same cost either way)."""
     user = find_user(db, name)
     stored = user["password_hash"] if user else None
-    # Hash even for unknown users so that timing does not tell which names exist.
-    ok = verify_password(password, stored or "scrypt$16384$8$AAAAAAAAAAAAAAAAAAAAAA$AAAA")
+    # Hash even for unknown users (and token-only accounts) so that timing does not tell which names exist:
+    # against a well-formed hash of the same cost, or nothing would be computed at all.
+    ok = verify_password(password, stored or _dummy_hash())
     if user is None or not ok or user["disabled"]:
         return None
     return Principal(user["id"], user["name"], user["role"], "password")
