@@ -199,6 +199,12 @@ async def read_body(request: web.Request, handler: Handler) -> web.StreamRespons
                                       f"the request body did not arrive within {timeout:g} seconds")
             response.force_close()  # the rest of the body may still trickle in: do not wait for it
             return response
+        except web.RequestPayloadError:  # a Content-Encoding the body does not match (gzip over plain JSON …)
+            response = error_response(400, "bad_body", "the request body could not be decoded: it does not match "
+                                      "its Content-Encoding (send it uncompressed, or compressed as declared)")
+            response.force_close()  # the parser gave up on this body: the connection cannot be reused
+            request.content.feed_eof()  # nothing more to read: aiohttp must not drain it (and log the error)
+            return response
     return await handler(request)
 
 
