@@ -22,6 +22,7 @@ from contact.web.keys import CHAT_LIMITS, LIMITS
 from contact.web.limiters import ConnectionLimiter, RateLimiter
 from contact.web.ratelimit import client_key
 from contact.web.security import API_CSP, PAGE_CSP
+from knowledge.loader import SHIPPED_DIR
 from tests.conftest import MINI_KB
 from tests.server import Server
 
@@ -440,3 +441,33 @@ async def test_finding_5_a_body_that_does_not_match_its_content_encoding_is_a_40
         good = await client.post(path, data=gzip.compress('{"text": "住民票"}'.encode()),
                                  headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
         assert good.status == 200
+
+
+EDGE_DATES = [
+    ("/api/v1/openings?office=nakahara-kuyakusho&from=9999-12-31&to=9999-12-31", None),
+    ("/api/v1/openings?office=nakahara-kuyakusho&from=0001-01-01&to=0001-01-02", None),
+    ("/api/v1/openings.ics?office=nakahara-kuyakusho&from=9999-12-30&to=9999-12-31", None),
+    ("/api/v1/suggest?q=住民票&date=9999-12-31", "operator"),
+    ("/api/v1/inquiries?from=9999-12-31", "staff"),
+    ("/api/v1/inquiries.csv?to=0001-01-01", "staff"),
+    ("/api/v1/stats/summary?from=0001-01-01", "staff"),
+    ("/api/v1/stats/volume?from=9999-12-01&period=week", "staff"),
+    ("/api/v1/reports/monthly?month=9999-12", "staff"),
+    ("/api/v1/reports/monthly?month=0001-01", "staff"),
+]
+
+
+@pytest.mark.parametrize(("path", "role"), EDGE_DATES)
+async def test_finding_5_dates_at_the_edges_of_the_calendar_are_a_400(
+        aiohttp_client, settings, add_user, path, role) -> None:  # type: ignore[no-untyped-def]
+    """Security probe finding 5: 9999-12-31 and 0001-01-01 (where the day after or before overflows) were
+    500s with tracebacks on openings, suggest, every staff endpoint and the monthly report. Every date a
+    request carries is now checked against one range (contact.analysis.filters.FIRST_DATE … LAST_DATE)."""
+    from dataclasses import replace
+
+    from contact.app import create_app
+    headers = {"Authorization": f"Bearer {add_user('edge-' + role, role)}"} if role else {}
+    client = await aiohttp_client(create_app(replace(settings, kb=str(SHIPPED_DIR), encoders="none")))
+    response = await client.get(path, headers=headers)
+    assert response.status == 400, await response.text()
+    assert "between 1900-01-01 and 2199-12-31" in (await response.json())["error"]["message"]

@@ -151,11 +151,26 @@ def _choices(pairs: list[tuple[str, str]], name: str, allowed: tuple[str, ...]) 
     return tuple(dict.fromkeys(values))
 
 
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2199, 12, 31)
+"""The dates the service accepts in a request: far enough for any inquiry, calendar or report, and far
+enough from the ends of Python's calendar (0001-01-01, 9999-12-31) that a range or the day after never
+overflows."""
+
+
+def in_range(day: dt.date, name: str) -> dt.date:
+    """``day`` if the service accepts it; :class:`FilterError` (a 400) otherwise."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise FilterError(f"'{name}' must be between {FIRST_DATE} and {LAST_DATE}, not {day}")
+    return day
+
+
 def parse_date(value: str, name: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError as exc:
         raise FilterError(f"'{name}' must be a date YYYY-MM-DD, not {value[:40]!r}") from exc
+    return in_range(day, name)
 
 
 def parse_filters(query: Iterable[tuple[str, str]] | Mapping[str, str], allowed: Iterable[str] = ()) -> Filters:

@@ -28,6 +28,7 @@ from contact.analysis.filters import (
     RESOLUTION_LABELS,
     FilterError,
     Filters,
+    in_range,
 )
 from contact.analysis.gaps import is_gap, knowledge_gaps
 from contact.analysis.inquiries import voice_type_counts
@@ -46,6 +47,7 @@ def parse_month(value: str) -> tuple[dt.date, dt.date]:
         raise FilterError("'month' must be YYYY-MM, e.g. 2026-10", "invalid_parameter") from exc
     if len(value) != 7:
         raise FilterError("'month' must be YYYY-MM, e.g. 2026-10", "invalid_parameter")
+    in_range(first, "month")
     last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     return first, last
 

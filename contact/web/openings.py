@@ -9,6 +9,7 @@ from aiohttp import web
 from icalendar import Calendar as ICalendar
 from icalendar import Event
 
+from contact.analysis.filters import FIRST_DATE, LAST_DATE
 from contact.errors import BadRequest, Unavailable
 from contact.web.common import ready_engine
 from contact.web.keys import CLOCK
@@ -37,9 +38,12 @@ def _date(value: str | None, name: str, default: dt.date) -> dt.date:
     if value is None or value == "":
         return default
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError as exc:
         raise BadRequest(f"'{name}' must be a date YYYY-MM-DD, not {value[:20]!r}", "invalid_field") from exc
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise BadRequest(f"'{name}' must be between {FIRST_DATE} and {LAST_DATE}, not {day}", "invalid_field")
+    return day
 
 
 def parse_query(request: web.Request, kb: KnowledgeBase, cal: Calendar) -> OpeningsQuery:

@@ -53,6 +53,7 @@ from typing import Any
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from contact.analysis.filters import FIRST_DATE, LAST_DATE
 from contact.chat.desk import CHANNELS, RESOLUTIONS, OperatorDesk, Refused, parse_record, record_inquiry
 from contact.chat.suggest import MAX_QUERY_CHARS, suggester_for
 from contact.errors import ApiError, BadRequest, Unavailable
@@ -100,6 +101,8 @@ async def suggest(request: web.Request) -> web.Response:
             day = dt.date.fromisoformat(query["date"])
         except ValueError:
             raise BadRequest("'date' must be a date as YYYY-MM-DD", "invalid_field") from None
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise BadRequest(f"'date' must be between {FIRST_DATE} and {LAST_DATE}", "invalid_field")
     try:
         limit = int(query.get("limit", "5"))
     except ValueError:
