@@ -471,3 +471,11 @@ async def test_finding_5_dates_at_the_edges_of_the_calendar_are_a_400(
     response = await client.get(path, headers=headers)
     assert response.status == 400, await response.text()
     assert "between 1900-01-01 and 2199-12-31" in (await response.json())["error"]["message"]
+
+
+async def test_finding_5_a_phrasing_id_beyond_sqlite_integers_is_a_404(client, add_user) -> None:  # type: ignore[no-untyped-def]
+    """Security probe finding 5: a 20-digit phrasing id overflowed SQLite's integer (500). It names no row: 404."""
+    headers = {"Authorization": f"Bearer {add_user('editor-20', 'staff')}"}
+    for phrasing_id in ("99999999999999999999", "0", "-1"):
+        response = await client.post(f"/api/v1/phrasings/{phrasing_id}", json={"status": "accepted"}, headers=headers)
+        assert response.status == 404 and (await response.json())["error"]["code"] == "not_found", phrasing_id

@@ -348,6 +348,8 @@ async def decide_phrasing(request: web.Request) -> web.Response:
         phrasing_id = int(request.match_info["phrasing_id"])
     except ValueError as exc:
         raise NotFound("no such phrasing proposal") from exc
+    if not 0 < phrasing_id < 2**63:  # SQLite integers are 64-bit: a longer id names no row
+        raise NotFound("no such phrasing proposal")
     at = request.app[CLOCK].now().isoformat(timespec="milliseconds")
     row = await request.app[INQUIRY_LOG].read(lambda db: phrasings.decide(db, phrasing_id, status, principal.name, at))
     if row is None:
