@@ -141,7 +141,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     Example: contact eval tests/data/eval_queries.jsonl --min-top1 0.9 --min-top3 0.97
     """
     from intents.baselines import FuzzyBaseline, SurfaceBM25Baseline
-    from intents.encoders import EncoderUnavailable, load_encoder
+    from intents.encoders import load_encoders
     from intents.engine import Engine
     from intents.evaluate import PARTS, compare, evaluate, format_results, load_queries
 
@@ -154,12 +154,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     engine = Engine(kb, memo_size=0)  # the latencies printed are the matcher's, never a memo hit
     build_s = time.perf_counter() - started
     now = settings.clock().now()
-    encoders = {}
-    for name in settings.encoder_names():
-        try:
-            encoders[name] = load_encoder(name)
-        except EncoderUnavailable as exc:
-            print(f"encoder {name} unavailable, left out: {exc}", file=sys.stderr)
+    loaded, problems = load_encoders(settings.encoder_names())
+    for name, reason in problems.items():
+        print(f"encoder {name} unavailable, left out: {reason}", file=sys.stderr)
+    encoders = {e.name: e for e in loaded}
 
     def build(names: tuple[str, ...]) -> Engine:
         if not names:
@@ -170,7 +168,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"  {name}: {index.n_texts} texts, {index.embedded} embedded now, {index.build_seconds:.1f} s")
         return fused
 
-    parts = ("all",) if args.part == "all" else (args.part,) if args.part != "both" else PARTS
+    parts = PARTS if args.part == "both" else (args.part,)
     results = compare(build, queries, tuple(encoders), now, parts)
     gated = results[-1]  # the fused matcher (or the richest one that loaded) on the last part
     if args.baselines:

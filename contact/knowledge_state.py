@@ -18,7 +18,7 @@ from pathlib import Path
 import structlog
 from threadpoolctl import threadpool_limits
 
-from intents.encoders import Encoder, EncoderUnavailable, load_encoder
+from intents.encoders import Encoder, load_encoders
 from intents.engine import Context, Engine, Reply
 from intents.tokenize import Tokenizer
 from knowledge.errors import KnowledgeError
@@ -68,15 +68,11 @@ class KnowledgeState:
         return self._engine is not None
 
     def _encoders(self) -> list[Encoder]:
-        loaded = []
-        for name in self.encoder_names:
-            try:
-                loaded.append(load_encoder(name))
-                self.encoder_problems.pop(name, None)
-            except EncoderUnavailable as exc:
-                self.encoder_failures += 1
-                self.encoder_problems[name] = str(exc)
-                log.error("encoder.unavailable", encoder=name, reason=str(exc))
+        loaded, problems = load_encoders(self.encoder_names)
+        for name, reason in problems.items():
+            log.error("encoder.unavailable", encoder=name, reason=reason)
+        self.encoder_failures += len(problems)
+        self.encoder_problems = problems
         return loaded
 
     @property

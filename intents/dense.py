@@ -13,9 +13,7 @@ import os
 import tempfile
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,6 +22,7 @@ import numpy.typing as npt
 
 from intents.documents import Document
 from intents.encoders import Encoder, Vectors
+from intents.memo import Memo
 
 TEXT_FIELDS = ("title", "questions")
 """The fields embedded: names and questions, each text on its own."""
@@ -93,12 +92,6 @@ class EmbeddingCache:
             pass  # a read-only cache directory only costs embedding again at the next start
 
 
-@dataclass(frozen=True)
-class DenseHit:
-    doc: int
-    cosine: float
-
-
 class DenseIndex:
     """The short texts of every document as unit vectors of one encoder."""
 
@@ -122,28 +115,8 @@ class DenseIndex:
         changes = np.r_[True, self._owners[1:] != self._owners[:-1]] if owners else np.zeros(0, bool)
         self._starts = np.flatnonzero(changes)
         self._doc_of_segment = self._owners[self._starts]
-        self._memo: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
-        self._memo_size = memo_size
-        self._memo_lock = threading.Lock()
-
-    def query_vector(self, text: str) -> npt.NDArray[np.float32]:
-        """The question's vector (memoised: a repeated question costs no encoding)."""
-        with self._memo_lock:
-            known = self._memo.get(text)
-            if known is not None:
-                self._memo.move_to_end(text)
-                return known
-        v: npt.NDArray[np.float32] = self.encoder.queries([text])[0]
-        if self._memo_size:
-            with self._memo_lock:
-                self._memo[text] = v
-                while len(self._memo) > self._memo_size:
-                    self._memo.popitem(last=False)
-        return v
-
-    def has_vector(self, text: str) -> bool:
-        with self._memo_lock:
-            return text in self._memo
+        self.query_vector: Memo[npt.NDArray[np.float32]] = Memo(lambda text: encoder.queries([text])[0], memo_size)
+        """The question's vector, memoised: a repeated question (with another known ward) costs no encoding."""
 
     def similarities(self, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Each document's best cosine with the question (0 for a document without texts)."""
@@ -152,13 +125,3 @@ class DenseIndex:
             cos = self.matrix @ vector
             out[self._doc_of_segment] = np.maximum.reduceat(cos, self._starts)
         return out
-
-
-def top_hits(similarities: npt.NDArray[np.float32], k: int) -> list[DenseHit]:
-    """The ``k`` documents most similar to the question, best first."""
-    k = min(k, len(similarities))
-    if k <= 0:
-        return []
-    best = np.argpartition(-similarities, k - 1)[:k]
-    best = best[np.argsort(-similarities[best], kind="stable")]
-    return [DenseHit(int(i), float(similarities[i])) for i in best]

@@ -119,6 +119,18 @@ def load_encoder(name: str) -> Encoder:
         return encoder
 
 
+def load_encoders(names: Sequence[str]) -> tuple[list[Encoder], dict[str, str]]:
+    """The encoders of these names that load, and for each one that does not, why."""
+    loaded: list[Encoder] = []
+    problems: dict[str, str] = {}
+    for name in names:
+        try:
+            loaded.append(load_encoder(name))
+        except EncoderUnavailable as exc:
+            problems[name] = str(exc)
+    return loaded, problems
+
+
 def parse_names(value: str) -> tuple[str, ...]:
     """``"use,e5"`` → ("use", "e5"); ``""`` or ``"none"`` → (): lexical only."""
     names = tuple(dict.fromkeys(n.strip().lower() for n in value.split(",") if n.strip()))

@@ -17,12 +17,11 @@ import datetime as dt
 import heapq
 import math
 import re
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -39,9 +38,10 @@ from intents.english import English
 from intents.entities import Entities, Gazetteer
 from intents.fusion import LEXICAL_ONLY, Cascade, FusionWeights, dense_confidence, fuse
 from intents.index import BM25Index
+from intents.memo import Memo
 from intents.normalize import char_bigrams, is_kana_only, normalize, to_katakana
 from intents.opening_days import CALENDAR_VOCABULARY, calendar_answer, is_time_question, place_for
-from intents.spelling import Speller, compound_nouns
+from intents.spelling import HIRAGANA_RUN, Speller, compound_nouns
 from intents.synonyms import Synonyms
 from intents.tokenize import Token, Tokenizer, content_terms, term_units
 from knowledge.calendar_text import Lang, describe_day, format_opening
@@ -67,7 +67,6 @@ _NOUNISH = frozenset({"名詞", "接頭辞", "接尾辞"})
 _KANA_FOR_KANJI = frozenset({"名詞", "接頭辞", "接尾辞", "副詞"})
 """Parts of speech a kanji typed in hiragana turns into (印かん: 印 + 接尾辞 かん); verbs and particles
 next to kanji are ordinary okurigana."""
-_HIRAGANA = re.compile(r"[\u3041-\u3096]{1,3}")
 _NUMBER = re.compile(r"^[\d.,]+$|^(通|枚|部|件|個|冊|点)$")
 """Numbers and counters ("2通"): they say how many, not what; they do not count towards coverage."""
 
@@ -306,8 +305,18 @@ class Engine:
         self.fusion = fusion or (FusionWeights.load(list(self.dense)) if self.dense else LEXICAL_ONLY)
         self._first_fusion = (FusionWeights.load(list(self.cascade.first))
                               if self.cascade.first and set(self.cascade.first) != set(self.dense) else None)
+        self._ward_factors: dict[str, dict[int, float]] = {}
         self.slow_calls = 0
         """Questions for which the cascade called the encoders after its first stage."""
+
+    def ward_factors(self, ward: str | None) -> dict[int, float]:
+        """Document → its ward agreement factor for a question about ``ward`` (entries of no ward: absent)."""
+        if ward is None:
+            return {}
+        factors = self._ward_factors.get(ward)
+        if factors is None:
+            factors = self._ward_factors[ward] = {i: _ward_factor(d, ward) for i, d in enumerate(self.docs) if d.ward}
+        return factors
 
     def prepare(self, text: str, ward: str | None = None) -> None:
         """Understand and rank the question (the encoders included) into the memo: the slow part of a new
@@ -365,7 +374,7 @@ class Engine:
         next to each other (課税証名書 → 課税/証/名/書)."""
         out = []
         for i, t in enumerate(tokens):
-            if _HIRAGANA.fullmatch(t.surface) and t.pos in _KANA_FOR_KANJI and any(
+            if HIRAGANA_RUN.fullmatch(t.surface) and t.pos in _KANA_FOR_KANJI and any(
                     0 <= j < len(tokens) and _KANJI.search(tokens[j].surface) for j in (i - 1, i + 1)):
                 out.append(t.surface)  # 印かん証明: a kanji typed as its reading, next to kanji
                 continue
@@ -467,9 +476,7 @@ class Engine:
             # An entry that covers all of the question beats one that matches part of it strongly.
             score = (lexical * (w.coverage_floor + (1.0 - w.coverage_floor) * cov) + w.short_text * name
                      + w.title * title)
-            factor = 1.0
-            if d.ward and effective_ward:
-                factor *= 1.3 if d.ward == effective_ward else 0.25
+            factor = _ward_factor(d, effective_ward)
             if checklist and d.kind == "life_event":
                 factor *= w.checklist
             prescored.append((score * factor, factor, doc_id, lexical, cov, name))
@@ -512,9 +519,7 @@ class Engine:
         (:mod:`intents.fusion`)."""
         by_doc = {self._by_id[c.entry_id]: c for c in lexical}
         scores = {d: c.score for d, c in by_doc.items()}
-        effective_ward = u.entities.ward or ward
-        factors = {i: (1.3 if d.ward == effective_ward else 0.25)
-                   for i, d in enumerate(self.docs) if d.ward and effective_ward}
+        factors = self.ward_factors(u.entities.ward or ward)
 
         def similarities(names: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
             return {n: self.dense[n].similarities(self.dense[n].query_vector(u.normalized)) for n in names}
@@ -691,8 +696,8 @@ class Engine:
             return None
         # The place is looked for outside the procedure's own name (コンビニ交付 names no place).
         rest = u.rewritten
-        for name in sorted((procedure.name, *procedure.aliases), key=len, reverse=True):
-            rest = rest.replace(self._rewrite(normalize(name)), " ")
+        for name in sorted((n for n, p in self._procedure_names if p is procedure), key=len, reverse=True):
+            rest = rest.replace(name, " ")
         kind = kind_in(rest, exclude=NOT_ASKED_ABOUT)
         offices = [self.kb.offices[o] for o in u.entities.offices if self.kb.offices[o].kind != "区役所"]
         if (kind is None and not offices) or not asks_if_possible(u.rewritten):
@@ -788,37 +793,11 @@ class Engine:
                 f"{cp.name}（{cp.phone}、{cp.hours}）にお問い合わせいただくか、オペレーターにおつなぎします。")
 
 
-class Memo:
-    """The most recent results of ``fn`` by its arguments (a thread-safe LRU that can say what it holds);
-    size 0 keeps nothing."""
-
-    def __init__(self, fn: Callable[..., Any], size: int) -> None:
-        self._fn = fn
-        self._size = size
-        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def __contains__(self, key: tuple[Any, ...]) -> bool:
-        with self._lock:
-            return key in self._items
-
-    def __call__(self, *key: Any) -> Any:
-        if not self._size:
-            return self._fn(*key)
-        with self._lock:
-            if key in self._items:
-                self.hits += 1
-                self._items.move_to_end(key)
-                return self._items[key]
-            self.misses += 1
-        value = self._fn(*key)
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
+def _ward_factor(d: Document, ward: str | None) -> float:
+    """An entry of the question's ward counts more, one of another ward much less; the rest as they are."""
+    if not (d.ward and ward):
+        return 1.0
+    return 1.3 if d.ward == ward else 0.25
 
 
 _BARE_WEEKDAY = re.compile(r"[月火水木金土日](曜日?|よう日?)?(は|に|も)?")

@@ -15,15 +15,27 @@ only (never by looking at single queries).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import yaml
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "fusion.yaml"
+
+
+@functools.cache
+def _table(path: Path) -> dict[str, Any]:
+    """The weights table, read once per process (it is part of the code's release, not of the base)."""
+    with path.open(encoding="utf-8") as f:
+        table = yaml.safe_load(f)
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: expected a mapping of encoder combinations to weights")
+    return table
 
 
 @dataclass(frozen=True)
@@ -41,8 +53,7 @@ class FusionWeights:
     @classmethod
     def load(cls, encoders: Sequence[str], path: Path = DEFAULT_PATH) -> FusionWeights:
         """The weights for this combination of encoders (``use+e5`` …), from the table."""
-        with path.open(encoding="utf-8") as f:
-            table = yaml.safe_load(f)
+        table = _table(path)
         key = "+".join(sorted(encoders)) or "lexical"
         row = table.get(key)
         if not isinstance(row, dict):
@@ -67,8 +78,7 @@ class Cascade:
 
     @classmethod
     def load(cls, encoders: Sequence[str], path: Path = DEFAULT_PATH) -> Cascade:
-        with path.open(encoding="utf-8") as f:
-            row = (yaml.safe_load(f) or {}).get("cascade") or {}
+        row = _table(path).get("cascade") or {}
         first = tuple(e for e in row.get("first", ()) if e in encoders)
         if not first or set(first) == set(encoders):
             return cls()

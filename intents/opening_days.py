@@ -14,12 +14,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import jpholiday
-
 from intents.availability import kind_in
 from intents.compose import Answer
 from intents.dates import DateMention
 from knowledge.calendar import Calendar
+from knowledge.calendar_rules import holiday_name
 from knowledge.calendar_text import (
     Lang,
     describe_day,
@@ -124,7 +123,7 @@ def _next_day_of_kind(text: str, today: dt.date) -> dt.date | None:
     of that kind (today's hours say nothing about it)."""
     if any(w in text for w in _HOLIDAY_WORDS):
         return next((today + dt.timedelta(days=n) for n in range(1, 120)
-                     if jpholiday.is_holiday(today + dt.timedelta(days=n))), None)
+                     if holiday_name(today + dt.timedelta(days=n))), None)
     if any(w in text for w in _SUNDAY_WORDS) and "土曜" not in text:
         return today + dt.timedelta(days=(6 - today.weekday()) or 7)
     return None

@@ -17,6 +17,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
+from intents.normalize import to_katakana
 from intents.tokenize import Token
 
 MIN_WORD = 3
@@ -43,8 +44,9 @@ def compound_nouns(tokens: Sequence[Token]) -> Iterable[str]:
 
 
 _KANA_SLOT = re.compile(r"(?<=[\u3400-\u9fff々])[\u3041-\u3096]{1,3}|[\u3041-\u3096]{1,3}(?=[\u3400-\u9fff々])")
-_HIRAGANA_RUN = re.compile(r"[\u3041-\u3096]{1,3}")
 """A short hiragana run next to kanji: いん鑑登録, 住みん票 (one kanji typed as its reading)."""
+HIRAGANA_RUN = re.compile(r"[\u3041-\u3096]{1,3}")
+"""A short run of hiragana: what one kanji typed as its reading looks like."""
 
 
 class Speller:
@@ -73,7 +75,7 @@ class Speller:
 
         def fix(run: re.Match[str]) -> str:
             chunk = run.group(0)
-            kana_marks = {m for m in marks if _HIRAGANA_RUN.fullmatch(m)}
+            kana_marks = {m for m in marks if HIRAGANA_RUN.fullmatch(m)}
             if any(m in chunk for m in marks):
                 chunk = self._kana_for_kanji(chunk, set(marks))
             return self._fix(chunk, {i for m in marks if m not in kana_marks for i in _find_all(chunk, m)})
@@ -108,7 +110,6 @@ class Speller:
             return left + word + right
         return chunk
 
-
     def _kana_for_kanji(self, chunk: str, marks: set[str]) -> str:
         """The chunk with a base word put back where one of its kanji was typed in hiragana (いん鑑登録 →
         印鑑登録), when the kana is that word's reading there; the longest such word wins."""
@@ -119,7 +120,7 @@ class Speller:
             if slot.group(0) not in marks and not any(
                     chunk.startswith(m, j) or chunk[:i].endswith(m) for m in marks):
                 continue  # only next to what looked like a slip: okurigana are left alone
-            kana = "".join(chr(ord(c) + 0x60) for c in slot.group(0))  # hiragana → katakana
+            kana = to_katakana(slot.group(0))
             best: tuple[int, int, int, str] | None = None
             for a in range(0, min(i, MAX_WORD) + 1):
                 for b in range(0, min(len(chunk) - j, MAX_WORD) + 1):

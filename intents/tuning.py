@@ -36,7 +36,7 @@ def prepare(engine: Engine, queries: Iterable[LabelledQuery]) -> list[Prepared]:
         ward = u.entities.ward
         lexical = {engine._by_id[c.entry_id]: c.score for c in engine.rank(u, ward, limit=20)}
         sims = {n: ix.similarities(ix.query_vector(u.normalized)) for n, ix in engine.dense.items()}
-        factors = {i: (1.3 if d.ward == ward else 0.25) for i, d in enumerate(engine.docs) if d.ward and ward}
+        factors = engine.ward_factors(ward)
         out.append(Prepared(q, lexical, sims, factors))
     return out
 
