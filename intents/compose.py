@@ -192,9 +192,14 @@ def _procedure(kb: KnowledgeBase, p: Procedure, foci: Sequence[str], ward: str |
         unsure = unsure or not known
     if not overview and "summary" not in asked and not parts:
         parts.append(p.summary)
-    if unsure or p.certainty != "confirmed":
-        parts.append(cp.confirm_sentence(p.department))
+    if (unsure or p.certainty != "confirmed") and not any(cp.phone in x for x in parts):
+        parts.append(cp.confirm_sentence(p.department))  # once: an entry's own text may already say where
     return _answer(p, p.name, "\n".join(parts), p.department)
+
+
+def _says_where_to_confirm(text: str) -> bool:
+    """An entry's own text that already sends the citizen to confirm (「…でご確認ください」)."""
+    return "ご確認ください" in text
 
 
 def _aspect_line(kb: KnowledgeBase, p: Procedure, aspect: str, ward: str | None,
@@ -221,7 +226,8 @@ def _aspect_line(kb: KnowledgeBase, p: Procedure, aspect: str, ward: str | None,
         if p.fee is None:
             return unknown("手数料", "手数料")
         sure = not _uncertain(p, ["fee"])
-        return f"【手数料】{p.fee.text}" + ("" if sure else "（未確認です）"), sure
+        hedge = "" if sure or _says_where_to_confirm(p.fee.text) else "（未確認です）"
+        return f"【手数料】{p.fee.text}{hedge}", sure
     if aspect == "deadline":
         if not p.deadline:
             return unknown("期限", "届出・申請の期限")

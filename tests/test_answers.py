@@ -46,7 +46,8 @@ def test_the_aspects_asked_about_are_the_ones_composed() -> None:
 @pytest.mark.parametrize("aspect", sorted(ASKED))
 def test_every_procedure_answers_every_aspect_with_a_sentence_about_it(aspect: str) -> None:
     """Procedure × aspect over the shipped base: never an empty message, a line about that aspect (the fact
-    or 未確認です and where to confirm), no sentence said twice, no denial of an unverified fact."""
+    or 未確認です and where to confirm), no sentence said twice, the contact center named once at most, no
+    denial of an unverified fact."""
     template, label = ASKED[aspect]
     problems = []
     for p in KB.procedures.values():
@@ -58,6 +59,8 @@ def test_every_procedure_answers_every_aspect_with_a_sentence_about_it(aspect: s
             problems.append(f"{question}: empty")
         elif len(said) != len(set(said)):
             problems.append(f"{question}: repeats {next(s for s in said if said.count(s) > 1)}")
+        elif text.count("044-200-3939") > 1:
+            problems.append(f"{question}: sends the citizen to the contact center twice")
         if reply.answer is not None and reply.answer.entry_id == p.id:
             if label not in text:
                 problems.append(f"{question}: no {label} line")
