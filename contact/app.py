@@ -78,6 +78,7 @@ async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.remove_signal_handler(signal.SIGHUP)
     knowledge.matcher.shutdown(wait=False)
+    knowledge.slow_encoders.shutdown(wait=False)
 
 
 def create_app(settings: Settings) -> web.Application:

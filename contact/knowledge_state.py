@@ -19,7 +19,7 @@ import structlog
 from threadpoolctl import threadpool_limits
 
 from intents.encoders import Encoder, load_encoders
-from intents.engine import Context, Engine, Reply
+from intents.engine import Context, Engine, Pending, Ranked, Reply
 from intents.tokenize import Tokenizer
 from knowledge.errors import KnowledgeError
 from knowledge.loader import load
@@ -50,8 +50,11 @@ class KnowledgeState:
         # two workers on two cores spin against each other's BLAS threads.
         threadpool_limits(limits=1, user_api="blas")
         self.matcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher")
-        """The one thread that understands and ranks new questions (the encoders release the GIL):
-        the event loop only ever answers from the matcher's memo."""
+        """The one thread that understands and ranks new questions with the lexical features and the
+        cascade's first encoders, off the event loop."""
+        self.slow_encoders = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
+        """The one thread that finishes the questions the cascade's first stage left undecided: the slower
+        encoder releases the GIL, so the matcher thread ranks the next questions on the other core."""
         self._engine: Engine | None = None
         self._lock = asyncio.Lock()
         self.last_problems: tuple[str, ...] = ()
@@ -89,16 +92,22 @@ class KnowledgeState:
                      seconds=round(index.build_seconds, 2))
         return engine
 
-    async def prepare(self, engine: Engine, text: str, ward: str | None) -> None:
-        """Understand and rank a question not in the matcher's memo (encoders included) on the matcher
-        thread, off the event loop; the engine's reply then comes from its memo."""
-        if text and not engine.is_prepared(text, ward):
-            await asyncio.get_running_loop().run_in_executor(self.matcher, engine.prepare, text, ward)
+    async def prepare(self, engine: Engine, text: str, ward: str | None) -> Ranked | None:
+        """A question understood and ranked (encoders included): from the memo on the event loop, else on
+        the matcher thread and, when the cascade needs the slower encoders, on their thread."""
+        if not text:
+            return None
+        staged: Ranked | Pending | None = engine.memoised(text, ward)
+        if staged is None:
+            loop = asyncio.get_running_loop()
+            staged = await loop.run_in_executor(self.matcher, engine.first_stage, text, ward)
+            if isinstance(staged, Pending):
+                staged = await loop.run_in_executor(self.slow_encoders, engine.finish, staged)
+        return staged
 
     async def respond(self, text: str, ctx: Context) -> Reply:
         engine = self.engine
-        await self.prepare(engine, text, ctx.ward)
-        return engine.respond(text, ctx)
+        return engine.respond(text, ctx, await self.prepare(engine, text, ctx.ward))
 
     async def reload(self) -> ReloadResult:
         """Load and index the directory in a worker thread; keep the old engine on any problem."""

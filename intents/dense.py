@@ -28,6 +28,8 @@ TEXT_FIELDS = ("title", "questions")
 """The fields embedded: names and questions, each text on its own."""
 
 BATCH = 64
+KEY_BYTES = 16
+"""A text's key in the cache: the first bytes of its SHA-256."""
 
 
 def default_cache_dir() -> Path:
@@ -50,7 +52,7 @@ class EmbeddingCache:
 
     @staticmethod
     def key(text: str) -> bytes:
-        return hashlib.sha256(text.encode("utf-8")).digest()[:16]
+        return hashlib.sha256(text.encode("utf-8")).digest()[:KEY_BYTES]
 
     def _read(self) -> dict[bytes, npt.NDArray[np.float32]]:
         try:
@@ -60,7 +62,8 @@ class EmbeddingCache:
             return {}  # no cache yet, or a damaged one: embed again
         if rows.ndim != 2 or rows.shape[1] != self.encoder.dim or len(keys) != len(rows):
             return {}
-        return {bytes(k): rows[i] for i, k in enumerate(keys)}
+        # numpy's fixed-width bytes drop trailing NUL bytes (a key ends in one once in 256): pad them back.
+        return {bytes(k).ljust(KEY_BYTES, b"\0"): rows[i] for i, k in enumerate(keys)}
 
     def vectors(self, texts: Sequence[str]) -> tuple[Vectors, int]:
         """The texts' vectors (rows in order) and how many had to be embedded now."""
@@ -82,7 +85,7 @@ class EmbeddingCache:
         """Write atomically (a temporary file renamed over the old one): a crash never leaves half a cache."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            keys = np.array(list(known), dtype="S16")
+            keys = np.array(list(known), dtype=f"S{KEY_BYTES}")
             rows = np.stack(list(known.values())).astype(np.float32)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
             with os.fdopen(fd, "wb") as f:

@@ -36,7 +36,7 @@ from intents.documents import Document, documents
 from intents.encoders import Encoder
 from intents.english import English
 from intents.entities import Entities, Gazetteer
-from intents.fusion import LEXICAL_ONLY, Cascade, FusionWeights, dense_confidence, fuse
+from intents.fusion import LEXICAL_ONLY, Cascade, FusionWeights, Scored, dense_confidence, fuse
 from intents.index import BM25Index
 from intents.memo import Memo
 from intents.normalize import char_bigrams, is_kana_only, normalize, to_katakana
@@ -189,6 +189,23 @@ class Reply:
     explain: dict[str, object] = field(default_factory=dict)
 
 
+Ranked = tuple[Understanding, str | None, tuple[Candidate, ...]]
+"""A question understood, the ward it is about, and its candidates best first."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A question the cascade's first stage could not decide: what the slower encoders add to."""
+
+    key: tuple[str, str | None]
+    """The memo's key: the text and the ward known before it."""
+    understanding: Understanding
+    ward: str | None
+    lexical: tuple[Candidate, ...]
+    similarities: dict[str, npt.NDArray[np.float32]]
+    """The first stage's encoders → every document's best cosine."""
+
+
 class Engine:
     """The matcher over one knowledge base."""
 
@@ -210,7 +227,7 @@ class Engine:
         # Understanding a text and ranking it for a ward depend on nothing else (not the clock: dates are
         # resolved per request in respond), so the most recent ones are kept: follow-up buttons and popular
         # questions arrive verbatim again and again. 0 turns the memo off.
-        self._read = Memo(self._understand_and_rank, memo_size)
+        self._read: Memo[Ranked] = Memo(None, memo_size)
         self.synonyms = synonyms or Synonyms.load()
         self.english = english or English.load()
         self.tokenizer = tokenizer or Tokenizer.for_kb(kb, self.synonyms)
@@ -318,14 +335,27 @@ class Engine:
             factors = self._ward_factors[ward] = {i: _ward_factor(d, ward) for i, d in enumerate(self.docs) if d.ward}
         return factors
 
-    def prepare(self, text: str, ward: str | None = None) -> None:
-        """Understand and rank the question (the encoders included) into the memo: the slow part of a new
-        question, which the service runs off the event loop before :meth:`respond`."""
-        self._read(text, ward)
+    def first_stage(self, text: str, ward: str | None = None) -> Ranked | Pending:
+        """The question's ranking from the memo, or computed as far as the cascade's first stage: a
+        :class:`Pending` when the slower encoders must still decide (:meth:`finish`)."""
+        ranked = self._read.get(text, ward)
+        if ranked is not None:
+            return ranked
+        staged = self._stage_one(text, ward)
+        if not isinstance(staged, Pending):
+            self._read.put(staged, text, ward)
+        return staged
 
-    def is_prepared(self, text: str, ward: str | None = None) -> bool:
-        """Whether :meth:`respond` would find the question in the memo (no encoding, no ranking)."""
-        return (text, ward) in self._read
+    def prepare(self, text: str, ward: str | None = None) -> Ranked:
+        """The question understood, the ward it is about and its candidates (from the memo, or computed
+        into it): the slow part of a new question, which the service runs off the event loop and hands to
+        :meth:`respond`."""
+        staged = self.first_stage(text, ward)
+        return self.finish(staged) if isinstance(staged, Pending) else staged
+
+    def memoised(self, text: str, ward: str | None = None) -> Ranked | None:
+        """The question's ranking if the memo holds it (no understanding, no encoding), else None."""
+        return self._read.get(text, ward)
 
     # -- understanding -------------------------------------------------------------------------
 
@@ -504,36 +534,47 @@ class Engine:
                                     (("bm25", lexical), ("coverage", cov), ("name", name), ("bigrams", gram))))
         return ranked
 
-    def _understand_and_rank(self, text: str, known_ward: str | None,
-                             ) -> tuple[Understanding, str | None, tuple[Candidate, ...]]:
-        """The question understood, the ward it is about (named in it, else the one already known) and
-        its candidates."""
+    def _stage_one(self, text: str, known_ward: str | None) -> Ranked | Pending:
+        """Understand the question and rank it lexically and with the cascade's first encoders: the
+        ranking, or what the slower encoders still have to decide (:meth:`finish`)."""
         u = self.understand(text)
         ward = u.entities.ward or known_ward
         if not self.dense:
             return u, ward, tuple(self.rank(u, ward))
-        return u, ward, tuple(self._fused(u, ward, self.rank(u, ward, limit=20)))
-
-    def _fused(self, u: Understanding, ward: str | None, lexical: Sequence[Candidate]) -> list[Candidate]:
-        """The lexical candidates and each encoder's nearest entries, ranked by the fused score
-        (:mod:`intents.fusion`)."""
-        by_doc = {self._by_id[c.entry_id]: c for c in lexical}
-        scores = {d: c.score for d, c in by_doc.items()}
+        lexical = tuple(self.rank(u, ward, limit=20))
+        scores = {self._by_id[c.entry_id]: c.score for c in lexical}
         factors = self.ward_factors(u.entities.ward or ward)
-
-        def similarities(names: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
-            return {n: self.dense[n].similarities(self.dense[n].query_vector(u.normalized)) for n in names}
-
+        if self._first_fusion is None:
+            return self._ranked(u, ward, lexical, fuse(scores, self._similarities(u, self.dense), self.fusion, factors))
         # The cascade: the fast encoders first; the slower ones only when that ranking is not decisive.
-        if self._first_fusion is not None:
-            sims = similarities(self.cascade.first)
-            fused = fuse(scores, sims, self._first_fusion, factors)
-            if not self.cascade.decisive(fused):
-                self.slow_calls += 1
-                sims.update(similarities(n for n in self.dense if n not in sims))
-                fused = fuse(scores, sims, self.fusion, factors)
-        else:
-            fused = fuse(scores, similarities(self.dense), self.fusion, factors)
+        sims = self._similarities(u, self.cascade.first)
+        fused = fuse(scores, sims, self._first_fusion, factors)
+        if self.cascade.decisive(fused):
+            return self._ranked(u, ward, lexical, fused)
+        return Pending((text, known_ward), u, ward, lexical, sims)
+
+    def finish(self, pending: Pending) -> Ranked:
+        """Rank a question the cascade's first stage left undecided with every encoder, into the memo. The
+        slower encoders release the GIL: the service runs this on its own thread, so that the matcher
+        thread goes on with the next questions meanwhile."""
+        self.slow_calls += 1
+        u, ward = pending.understanding, pending.ward
+        slower = [n for n in self.dense if n not in pending.similarities]
+        sims = {**pending.similarities, **self._similarities(u, slower)}
+        scores = {self._by_id[c.entry_id]: c.score for c in pending.lexical}
+        fused = fuse(scores, sims, self.fusion, self.ward_factors(u.entities.ward or ward))
+        ranked = self._ranked(u, ward, pending.lexical, fused)
+        self._read.put(ranked, *pending.key)
+        return ranked
+
+    def _similarities(self, u: Understanding, names: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
+        return {n: self.dense[n].similarities(self.dense[n].query_vector(u.normalized)) for n in names}
+
+    def _ranked(self, u: Understanding, ward: str | None, lexical: Sequence[Candidate],
+                fused: Sequence[Scored]) -> Ranked:
+        """The fused ranking as candidates: the lexical candidates and each encoder's nearest entries
+        (:mod:`intents.fusion`), with every feature kept for explanations and decisions."""
+        by_doc = {self._by_id[c.entry_id]: c for c in lexical}
         out = []
         for s in fused[:10]:
             c = by_doc.get(s.doc)
@@ -542,7 +583,7 @@ class Engine:
             if c is None:
                 c = Candidate(d.entry_id, d.title, d.kind, 0.0, 0.0, (), ())
             out.append(replace(c, score=s.score, features=(*c.features, ("lexical", s.features["lexical"]), *extra)))
-        return out
+        return u, ward, tuple(out)
 
     def memo_info(self) -> tuple[int, int]:
         """(hits, misses) of the memo of understood and ranked questions since the engine was built."""
@@ -570,8 +611,9 @@ class Engine:
 
     # -- deciding -------------------------------------------------------------------------------
 
-    def respond(self, text: str, ctx: Context) -> Reply:
-        u, ward, candidates = self._read(text, ctx.ward)
+    def respond(self, text: str, ctx: Context, ranked: Ranked | None = None) -> Reply:
+        """The reply to a question: ``ranked`` is its :meth:`prepare` (computed here when not given)."""
+        u, ward, candidates = ranked if ranked is not None else self.prepare(text, ctx.ward)
         top = candidates[0] if candidates else None
         explain: dict[str, object] = {
             "terms": list(u.terms), "foci": list(u.foci), "ward": ward,

@@ -73,6 +73,17 @@ def test_the_cache_embeds_each_text_once_and_only_changed_texts_again(tmp_path: 
     assert n == 1 and encoder.embedded == ["a", "b", "c", "d"]
 
 
+def test_a_key_ending_in_a_nul_byte_survives_the_round_trip(tmp_path: Path) -> None:
+    """numpy's fixed-width bytes drop trailing NULs: such texts (one in 256) were embedded at every start."""
+    texts = [f"text {i}" for i in range(2000)]
+    nul_ended = [t for t in texts if EmbeddingCache.key(t).endswith(b"\0")]
+    assert nul_ended  # the set holds the case
+    encoder = CountingEncoder()
+    EmbeddingCache(tmp_path, encoder).vectors(texts)
+    _, n = EmbeddingCache(tmp_path, encoder).vectors(texts)
+    assert n == 0
+
+
 def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path) -> None:
     encoder = CountingEncoder()
     cache = EmbeddingCache(tmp_path, encoder)
@@ -142,3 +153,42 @@ async def test_the_service_fuses_by_default_and_reports_it(client) -> None:  # t
     assert body["kind"] == "answer"
     features = body["explain"]["candidates"][0]["features"]
     assert "cosine:use" in features and "lexical" in features
+
+
+async def test_a_new_question_is_understood_once_and_the_slower_encoder_runs_on_its_own_thread() -> None:
+    """With the memo off (every question new), the service understands and encodes each question once,
+    not once to prepare and again to reply; the cascade's second stage (e5) runs on the encoder thread,
+    so the matcher thread is free for the next question; the replies equal the engine's own."""
+    import threading
+
+    from contact.knowledge_state import KnowledgeState
+
+    state = KnowledgeState(MINI_KB, memo_size=0, encoders=("use", "e5"), cache_dir=EMBEDDING_CACHE)
+    assert (await state.reload()).ok
+    engine = state.engine
+    understood: list[str] = []
+    e5_threads: list[str] = []
+    understand, e5 = engine.understand, engine.dense["e5"].encoder
+    e5_queries = e5.queries
+
+    def counting_understand(text: str):  # type: ignore[no-untyped-def]
+        understood.append(text)
+        return understand(text)
+
+    def recording_e5(texts: Sequence[str]) -> Vectors:
+        e5_threads.append(threading.current_thread().name)
+        return e5_queries(texts)
+
+    engine.understand = counting_understand  # type: ignore[method-assign]
+    e5.queries = recording_e5  # type: ignore[method-assign]
+    now = dt.datetime(2026, 11, 20, 10)
+    questions = ["住民票の写しはどこで取れますか", "ペットを飼い始めたときの届け出", "印鑑", "区役所", "手続き",
+                 "転入届を出したい", "明日の天気は"]
+    replies = [await state.respond(q, Context(now=now)) for q in questions]
+    assert understood == questions
+    assert e5_threads and all(name.startswith("encoder") for name in e5_threads)
+    assert engine.slow_calls == len(e5_threads)
+    for q, reply in zip(questions, replies, strict=True):
+        direct = engine.respond(q, Context(now=now))
+        assert reply.kind == direct.kind
+        assert (reply.answer and reply.answer.entry_id) == (direct.answer and direct.answer.entry_id)

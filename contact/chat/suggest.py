@@ -31,7 +31,7 @@ from typing import Any
 import structlog
 
 from intents.dates import resolve_dates
-from intents.engine import Context, Engine
+from intents.engine import Context, Engine, Ranked
 from intents.normalize import normalize, to_katakana
 from intents.opening_days import place_for
 from knowledge.calendar_text import describe_day
@@ -287,13 +287,14 @@ class Suggester:
         return normalize(text)[:MAX_QUERY_CHARS]
 
     def suggest(self, text: str, now: dt.datetime, *, ward: str | None = None, day: dt.date | None = None,
-                limit: int = 5) -> SuggestResult:
-        """Ranked suggestions for what the operator has typed so far (``text``, possibly a fragment)."""
+                limit: int = 5, ranked: Ranked | None = None) -> SuggestResult:
+        """Ranked suggestions for what the operator has typed so far (``text``, possibly a fragment);
+        ``ranked``: the matcher's :meth:`~intents.engine.Engine.prepare` of it, when already computed."""
         query = self.query_of(text)
         if not query:
             return SuggestResult(text, "fallback", SuggestContext(ward=ward, ward_from="param" if ward else None))
         engine = self.engine
-        reply = engine.respond(query, Context(now=now, ward=ward))
+        reply = engine.respond(query, Context(now=now, ward=ward), ranked)
         u = reply.understanding
         entities = u.entities if u is not None else None
         effective_ward = reply.ward

@@ -110,8 +110,8 @@ async def suggest(request: web.Request) -> web.Response:
     if not 1 <= limit <= 10:
         raise BadRequest("'limit' must be an integer from 1 to 10", "invalid_field")
     suggester = suggester_for(ready_engine(request))
-    await request.app[KNOWLEDGE].prepare(suggester.engine, suggester.query_of(text), ward)
-    result = suggester.suggest(text, request.app[CLOCK].now(), ward=ward, day=day, limit=limit)
+    ranked = await request.app[KNOWLEDGE].prepare(suggester.engine, suggester.query_of(text), ward)
+    result = suggester.suggest(text, request.app[CLOCK].now(), ward=ward, day=day, limit=limit, ranked=ranked)
     response = web.json_response(result.to_json(), dumps=_dumps)
     done = time.perf_counter()  # the body is serialised: what is left is aiohttp writing it out
     response.headers["Server-Timing"] = (f"auth;dur={(authorised - started) * 1000:.3f}, "
