@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from intents.engine import Engine
 from intents.evaluate import CUTOFF, LabelledQuery
-from intents.fusion import FusionWeights, fuse
+from intents.fusion import Cascade, FusionWeights, fuse
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,28 @@ def ranking_metrics(engine: Engine, prepared: Sequence[Prepared], weights: Fusio
     n = max(1, len(prepared))
     return top1 / n, rr / n
 
+
+def cascade_metrics(engine: Engine, prepared: Sequence[Prepared], cascade: Cascade, first: FusionWeights,
+                    full: FusionWeights) -> tuple[float, float, float]:
+    """(top-1, MRR at 5, share of questions that reach the second stage) of the cascade."""
+    top1 = rr = slow = 0.0
+    for p in prepared:
+        first_sims = {n: v for n, v in p.similarities.items() if n in cascade.first}
+        fused = fuse(p.lexical, first_sims, first, p.factors)
+        if not cascade.decisive(fused):
+            slow += 1
+            fused = fuse(p.lexical, p.similarities, full, p.factors)
+        for rank, s in enumerate(fused[:CUTOFF], 1):
+            if engine.docs[s.doc].entry_id in p.query.expected:
+                top1 += rank == 1
+                rr += 1.0 / rank
+                break
+    n = max(1, len(prepared))
+    return top1 / n, rr / n, slow / n
+
+
+MARGINS = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 1.0)
+"""Cascade margins tried: 0 never asks the second stage, 1 always does."""
 
 def grid(encoders: Sequence[str]) -> list[FusionWeights]:
     """Weight settings to try: the lexical share, its split among the encoders, and the pool size."""
@@ -116,6 +138,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         cells = " ".join(f"{label}/{part} top1 {f[0]:.3f} mrr {f[1]:.3f}" for (label, part), f in figures.items())
         print(f"{objective:.3f} lexical {weights.lexical:.2f} dense {weights.dense} pool {weights.pool} "
               f"| {cells}")
+    cascade = Cascade.load(names)
+    if cascade.first:
+        # The cascade with the weights of fusion.yaml: how much each margin buys and what it costs.
+        first, full = FusionWeights.load(list(cascade.first)), FusionWeights.load(names)
+        print(f"cascade: first {list(cascade.first)}, then {names}; margin in fusion.yaml {cascade.margin}")
+        for margin in MARGINS:
+            trial = Cascade(cascade.first, margin)
+            figures2 = {(label, part): cascade_metrics(engine, prepared[part], trial, first, full)
+                        for label, (engine, prepared) in sets.items() for part in ("tune", "check")}
+            objective = sum(figures2[(label, "tune")][1] for label in sets) / len(sets)
+            cells = " ".join(f"{label}/{part} top1 {f[0]:.3f} mrr {f[1]:.3f} second {f[2]:.0%}"
+                             for (label, part), f in figures2.items())
+            print(f"margin {margin:.2f} objective {objective:.3f} | {cells}")
     tmp.cleanup()
     return 0
 

@@ -192,3 +192,29 @@ async def test_a_new_question_is_understood_once_and_the_slower_encoder_runs_on_
         direct = engine.respond(q, Context(now=now))
         assert reply.kind == direct.kind
         assert (reply.answer and reply.answer.entry_id) == (direct.answer and direct.answer.entry_id)
+
+
+def test_the_tuners_cascade_replays_the_engines_ranking() -> None:
+    """scripts/tune-fusion's cascade sweep re-fuses precomputed features: at the configured margin it must
+    rank as the engine does (else the sweep's figures describe another matcher); margin 0 never asks the
+    second stage, 1 always does."""
+    from intents.evaluate import LabelledQuery
+    from intents.fusion import Cascade, FusionWeights
+    from intents.tuning import cascade_metrics, prepare
+
+    kb = load(MINI_KB)
+    engine = Engine(kb, memo_size=0, encoders=[load_encoder("use"), load_encoder("e5")], cache_dir=EMBEDDING_CACHE)
+    texts = ["住民票の写しはどこで取れますか", "ペットを飼い始めたときの届け出", "印鑑登録", "引っ越しの手続き",
+             "転入届を出したい", "犬の登録", "区役所の場所"]
+    now = dt.datetime(2026, 11, 20, 10)
+    for text in texts:  # label each question with the engine's own top candidate: top-1 must then be 1.0
+        top = engine.prepare(text)[2][0].entry_id
+        queries = [LabelledQuery(text, (top,))]
+        prepared = prepare(engine, queries)
+        first, full = FusionWeights.load(["use"]), FusionWeights.load(["use", "e5"])
+        top1, _, _ = cascade_metrics(engine, prepared, engine.cascade, first, full)
+        assert top1 == 1.0, (text, top)
+        assert engine.respond(text, Context(now=now)).candidates[0].entry_id == top
+    prepared = prepare(engine, [LabelledQuery(t, ("-",)) for t in texts])
+    assert cascade_metrics(engine, prepared, Cascade(("use",), 0.0), first, full)[2] == 0.0
+    assert cascade_metrics(engine, prepared, Cascade(("use",), 1.0), first, full)[2] == 1.0
