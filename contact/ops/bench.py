@@ -271,6 +271,12 @@ def wrk_script(directory: Path) -> Path:
     return script
 
 
+def _times(a: float, b: float) -> str:
+    """``a`` as a multiple of ``b`` ("2.00x"), or "n/a" when ``b`` answered nothing (a run too short for a
+    loaded machine must still print its table)."""
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
 def wrk_get_script(directory: Path) -> Path:
     """A wrk Lua script for plain GETs of the URL, with the same summary."""
     script = directory / "get.lua"
@@ -524,7 +530,7 @@ def render(plan: Plan, matcher: list[dict[str, Any]], service: list[ServiceRun] 
     t.lines.append("")
     t.lines.append(f"HEADLINE ask/bare, 1 worker: every question matched {one.load.rps / bare:.1%}"
                    + (f"; repeated questions (memo) {memo.load.rps / bare:.1%}" if memo else "")
-                   + (f"; 2 workers, matched {two.load.rps / bare:.1%} ({two.load.rps / one.load.rps:.2f}x 1 worker)"
+                   + (f"; 2 workers, matched {two.load.rps / bare:.1%} ({_times(two.load.rps, one.load.rps)} 1 worker)"
                       if two else ""))
     if health is not None:
         t.lines.append(f"ceiling: GET /healthz through the same server and middlewares, no work behind it: "
