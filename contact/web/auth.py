@@ -20,21 +20,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import sys
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from aiohttp import web
 
-from contact.errors import ApiError, BadRequest, Forbidden, Unauthorized
+from contact.config import Settings
+from contact.errors import ApiError, BadRequest, Forbidden, StartupError, Unauthorized
 from contact.store import accounts
 from contact.store.accounts import Principal
 from contact.web.common import read_json
 from contact.web.keys import ASSISTANT, CLOCK, INQUIRY_LOG, SETTINGS
 from contact.web.pages import asset_route
 from contact.web.ratelimit import client_ip
+
+log = structlog.get_logger(__name__)
 
 COOKIE = "contact_session"
 CACHE_SECONDS = 10.0
@@ -75,6 +82,7 @@ class _Cache:
 
 
 _cache_key = web.AppKey("auth_cache", _Cache)
+_admin_key = web.AppKey("admin_token", str)
 _failures_key = web.AppKey("login_failures", dict)
 
 
@@ -141,19 +149,56 @@ async def require(request: web.Request, *roles: str) -> Principal:
     return principal
 
 
+def _direct_loopback(request: web.Request) -> bool:
+    """A client on this machine that did not come through a proxy (no forwarding headers)."""
+    forwarded = any(h in request.headers for h in ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host"))
+    try:
+        address = ipaddress.ip_address(request.remote or "")
+    except ValueError:
+        return False  # a Unix socket or an unknown peer
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not forwarded and address.is_loopback
+
+
 async def require_admin(request: web.Request) -> Principal | None:
-    """Admin endpoints: a signed-in admin or an admin's API token; also the configured
-    ``CONTACT_ADMIN_TOKEN``, or (none configured) a loopback client, for deployment scripts."""
-    token = request.app[SETTINGS].admin_token
+    """Admin endpoints (knowledge reload, ``/metrics``): the admin token (``admin_token``, else the one made
+    at first start in ``admin_token_file``), an admin's API token or sign-in; with ``allow_loopback_admin``
+    also a loopback client that came through no proxy. None means the admin token (or loopback) was used."""
+    settings = request.app[SETTINGS]
     given = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return None
-    if not token and not given and request.remote in ("127.0.0.1", "::1") and COOKIE not in request.cookies:
+    token = request.app[_admin_key]
+    if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return None
     if not given and COOKIE not in request.cookies:
-        raise Forbidden("admin endpoints need an admin's sign-in or API token"
-                        + ("" if token else ", or a loopback client"))
+        if settings.allow_loopback_admin and _direct_loopback(request):
+            return None
+        raise Unauthorized(f"admin endpoints need the admin token (Authorization: Bearer …; see "
+                           f"{'admin_token' if settings.admin_token else 'admin_token_file'}), or an admin's "
+                           f"API token or sign-in")
     return await require(request, "admin")
+
+
+def resolve_admin_token(settings: Settings) -> str:
+    """The admin token: ``admin_token`` when set, else the one kept in ``admin_token_file``, made (and its
+    path printed once, never the token) at the first start. :class:`StartupError` when it cannot be had."""
+    if settings.admin_token:
+        return settings.admin_token
+    path = settings.admin_token_path()
+    try:
+        token, created = accounts.ensure_admin_token(path)
+    except (accounts.AccountError, OSError) as exc:
+        raise StartupError(f"no admin token: {exc} (or set admin_token / admin_token_file)") from exc
+    if created:
+        print(f"contact: made the admin token for /api/v1/admin/reload and /metrics in {path} (mode 0600); "
+              f"send it as Authorization: Bearer $(cat {path})", file=sys.stderr, flush=True)
+        log.info("admin_token.created", path=str(path))
+    return token
+
+
+async def _admin_token_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[_admin_key] = resolve_admin_token(app[SETTINGS])
+    yield
 
 
 async def audit(request: web.Request, principal: Principal | None, action: str, target: str | None = None,
@@ -265,6 +310,7 @@ def setup_auth(app: web.Application) -> None:
     """Register the login API, the login page and the credential cache."""
     app[_cache_key] = _Cache()
     app[_failures_key] = {}
+    app.cleanup_ctx.append(_admin_token_ctx)
     app.add_routes(routes)
     app.add_routes([asset_route("/login", "login.html"), asset_route("/static/login.js", "login.js"),
                     asset_route("/static/console.css", "console.css")])

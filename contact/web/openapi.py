@@ -126,10 +126,12 @@ PATHS: dict[str, dict[str, Any]] = {
                   errors=(400, 403, *CITIZEN)),
     },
     "/api/v1/admin/reload": {
-        "post": op("Reload the knowledge base", tag="admin", ok=ref("Reload"), auth="or-loopback",
-                   description="Admins, CONTACT_ADMIN_TOKEN, or loopback clients when no token is set. A base with "
-                               "problems is refused (422) and the old one keeps serving.",
-                   errors=(401, 403),
+        "post": op("Reload the knowledge base", tag="admin", ok=ref("Reload"), auth=True,
+                   description="The admin token (CONTACT_ADMIN_TOKEN, else the file made at first start), an "
+                               "admin's token or sign-in. One at a time and at most one per reload_interval "
+                               "(429 with Retry-After). A base with problems is refused (422) and the old one "
+                               "keeps serving.",
+                   errors=(401, 403, 429),
                    extra_responses={"422": {"description": "The new base has problems; the old one keeps serving.",
                                             "content": {"application/json": {"schema": ref("Reload")}}}}),
     },
@@ -242,8 +244,9 @@ PATHS: dict[str, dict[str, Any]] = {
                                            "content": {"application/json": {"schema": ref("Ready")}}}}),
     },
     "/metrics": {
-        "get": op("Prometheus metrics", tag="meta", ok={"type": "string"}, ok_type="text/plain", auth="or-loopback",
-                  description="Admins, CONTACT_ADMIN_TOKEN, or loopback clients when no token is set.",
+        "get": op("Prometheus metrics", tag="meta", ok={"type": "string"}, ok_type="text/plain", auth=True,
+                  description="The admin token (CONTACT_ADMIN_TOKEN, else the file made at first start), an "
+                              "admin's token or sign-in.",
                   errors=(401, 403)),
     },
 }

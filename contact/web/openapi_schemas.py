@@ -74,12 +74,11 @@ ERROR_RESPONSES: dict[int, str] = {
 
 def op(summary: str, *, tag: str, ok: Schema | None = None, ok_status: int = 200, ok_type: str = "application/json",
        ok_description: str = "OK", description: str | None = None, params: Iterable[Schema] = (),
-       body: Schema | None = None, errors: Iterable[int] = (), auth: bool | str = False,
+       body: Schema | None = None, errors: Iterable[int] = (), auth: bool = False,
        extra_responses: dict[str, Any] | None = None) -> dict[str, Any]:
     """One operation: its summary, parameters, request body, success response and error responses.
 
-    ``auth``: True for an API token or the session cookie; ``"or-loopback"`` when loopback clients
-    need none while no admin token is configured.
+    ``auth``: True for an API token (the admin token included) or the session cookie.
     """
     operation: dict[str, Any] = {"summary": summary, "tags": [tag]}
     if description:
@@ -98,8 +97,6 @@ def op(summary: str, *, tag: str, ok: Schema | None = None, ok_status: int = 200
     operation["responses"] = responses
     if auth:
         operation["security"] = [{"bearer": []}, {"session": []}]
-        if auth == "or-loopback":
-            operation["security"].append({})  # loopback clients need none while no admin token is set
     return operation
 
 
