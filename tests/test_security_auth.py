@@ -112,3 +112,97 @@ async def test_finding1_thirty_parallel_reloads_run_one_build(aiohttp_client, se
     again = await client.post("/api/v1/admin/reload", headers=headers)
     assert again.status == 429 and (await again.json())["error"]["code"] == "rate_limited"
     assert 0 < int(again.headers["Retry-After"]) <= 30 and len(builds) == 1
+
+
+# -- finding 2: a disabled operator, a revoked token or an ended session loses the live chat ------------
+
+
+def _disable(settings: Settings, name: str) -> None:
+    """What ``contact users disable NAME`` does, from another connection (as the command line would)."""
+    from contact.store.inquiry_log import connect
+
+    db = connect(settings.db)
+    try:
+        accounts.set_disabled(db, name, True)
+    finally:
+        db.conn.close()
+
+
+async def _closed_within(ws, seconds: float) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The frames the server sent until it closed the socket (fails when it stays open ``seconds``)."""
+    from aiohttp import WSMsgType
+
+    frames = []
+    async with asyncio.timeout(seconds):
+        while True:
+            msg = await ws.receive()
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+                return frames
+            if msg.type == WSMsgType.TEXT:
+                frames.append(msg.json())
+
+
+async def test_finding2_a_disabled_operator_cannot_claim_on_an_open_socket(aiohttp_client, settings, add_user) -> None:
+    """After `contact users disable sato` the next frame of sato's open console is refused and the socket
+    closed (1008); the citizen's chat stays in the queue, unclaimed."""
+    from tests.test_operator import citizen_in_queue, db_rows, frame_of
+
+    token = add_user("sato", "operator")
+    client = await aiohttp_client(create_app(settings))
+    citizen, _session, handoff_id = await citizen_in_queue(client)
+    console = await client.ws_connect("/api/v1/operator/ws", headers={"Authorization": f"Bearer {token}"})
+    await frame_of(console, "welcome")
+    _disable(settings, "sato")
+    await console.send_json({"type": "claim", "handoff_id": handoff_id})
+    frames = await _closed_within(console, 5)
+    assert [f["error"]["code"] for f in frames if f["type"] == "error"] == ["unauthorized"]
+    assert not any(f["type"] == "claimed" for f in frames)
+    assert console.close_code == 1008
+    assert db_rows(client, "SELECT status, claimed_by FROM handoffs WHERE id = ?", (handoff_id,)) == [("waiting", None)]
+    await citizen.close()
+
+
+@pytest.mark.parametrize("how", ["disabled", "token revoked"])
+async def test_finding2_an_idle_console_is_closed_when_its_credential_ends(
+        aiohttp_client, settings, add_user, monkeypatch, how) -> None:  # type: ignore[no-untyped-def]
+    """A console that sends nothing is closed within the re-check interval once its user is disabled or its
+    token revoked, so it stops receiving the queue's pushes."""
+    from contact.store.inquiry_log import connect
+    from contact.web import operator
+    from tests.test_operator import frame_of
+
+    monkeypatch.setattr(operator, "RECHECK_SECONDS", 0.2)
+    token = add_user("sato", "operator")
+    client = await aiohttp_client(create_app(settings))
+    console = await client.ws_connect("/api/v1/operator/ws", headers={"Authorization": f"Bearer {token}"})
+    await frame_of(console, "welcome")
+    await console.send_json({"type": "ping"})
+    await frame_of(console, "pong")  # still valid: the check lets it through
+    if how == "disabled":
+        _disable(settings, "sato")
+    else:
+        db = connect(settings.db)
+        assert accounts.revoke_token(db, token.split(".")[0])
+        db.conn.close()
+    frames = await _closed_within(console, 5)
+    assert frames and frames[-1]["type"] == "error" and frames[-1]["error"]["code"] == "unauthorized"
+    assert console.close_code == 1008
+
+
+async def test_finding2_signing_out_closes_the_console_of_that_session(
+        aiohttp_client, settings, add_user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A console opened with the session cookie is closed once that session is signed out."""
+    from contact.web import operator
+    from tests.conftest import PASSWORD
+    from tests.test_operator import frame_of
+
+    monkeypatch.setattr(operator, "RECHECK_SECONDS", 0.2)
+    add_user("sato", "operator")
+    client = await aiohttp_client(create_app(settings))
+    login = await client.post("/api/v1/login", json={"name": "sato", "password": PASSWORD})
+    csrf = (await login.json())["csrf"]
+    console = await client.ws_connect("/api/v1/operator/ws")
+    await frame_of(console, "welcome")
+    assert (await client.post("/api/v1/logout", headers={"X-CSRF-Token": csrf})).status == 200
+    await _closed_within(console, 5)
+    assert console.close_code == 1008

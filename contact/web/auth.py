@@ -91,30 +91,53 @@ def _client_ip(request: web.Request) -> str:
     return client_ip(request, request.app[SETTINGS].trust_proxy)
 
 
+def _credential(request: web.Request) -> tuple[str | None, str | None]:
+    """(kind, secret) of the request's credential: ("token", …) from ``Authorization: Bearer``, ("session", …)
+    from the cookie, or (None, None)."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return "token", header[7:].strip()
+    if request.cookies.get(COOKIE):
+        return "session", request.cookies[COOKIE]
+    return None, None
+
+
+async def _look_up(request: web.Request, kind: str, credential: str, fresh: bool) -> Principal | None:
+    cache = request.app[_cache_key]
+    key = kind + ":" + hashlib.sha256(credential.encode()).hexdigest()
+    if not fresh:
+        found, principal = cache.get(key)
+        if found:
+            return principal
+    check = accounts.token_principal if kind == "token" else accounts.session_principal
+    principal = await request.app[INQUIRY_LOG].read(lambda db: check(db, credential))
+    cache.put(key, principal)
+    return principal
+
+
 async def authenticate(request: web.Request) -> Principal | None:
     """The caller's principal from a bearer token or the session cookie, or None (remembered per request)."""
     if _PRINCIPAL in request:
         cached = request[_PRINCIPAL]
         return cached if isinstance(cached, Principal) else None
-    header = request.headers.get("Authorization", "")
-    credential, kind = None, None
-    if header[:7].lower() == "bearer ":
-        credential, kind = header[7:].strip(), "token"
-    elif request.cookies.get(COOKIE):
-        credential, kind = request.cookies[COOKIE], "session"
+    kind, credential = _credential(request)
     principal = None
-    if credential:
-        cache = request.app[_cache_key]
-        key = kind + ":" + hashlib.sha256(credential.encode()).hexdigest()
-        found, principal = cache.get(key)
-        if not found:
-            check = accounts.token_principal if kind == "token" else accounts.session_principal
-            principal = await request.app[INQUIRY_LOG].read(lambda db: check(db, credential))
-            cache.put(key, principal)
+    if kind is not None and credential:
+        principal = await _look_up(request, kind, credential, fresh=False)
         if principal is None and kind == "token":
             raise Unauthorized("the API token is unknown, revoked or its user is disabled")
     request[_PRINCIPAL] = principal
     return principal
+
+
+async def recheck(request: web.Request) -> Principal | None:
+    """The principal of the request's credential read again from the store, bypassing the cache: None once
+    the user is disabled, the token revoked or the session ended or expired. For long-lived connections
+    (the operators' WebSocket), which re-check on every frame and while idle."""
+    kind, credential = _credential(request)
+    if kind is None or not credential:
+        return None
+    return await _look_up(request, kind, credential, fresh=True)
 
 
 def _same_origin(request: web.Request) -> bool:
