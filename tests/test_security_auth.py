@@ -206,3 +206,58 @@ async def test_finding2_signing_out_closes_the_console_of_that_session(
     assert (await client.post("/api/v1/logout", headers={"X-CSRF-Token": csrf})).status == 200
     await _closed_within(console, 5)
     assert console.close_code == 1008
+
+
+# -- finding 3: lock-out by name and by address (IPv6 by /64), never cleared wholesale ----------------
+
+
+def test_finding3_filling_the_table_from_fresh_addresses_unlocks_nobody() -> None:
+    """A locked name stays locked while 5,001 failures from distinct addresses (and names) push the table
+    past its bound: the oldest unlocked entries go instead, and the table stays bounded."""
+    import doctest
+
+    from contact.web import lockout as lockout_module
+    from contact.web.lockout import LoginLockout
+
+    assert doctest.testmod(lockout_module).failed == 0
+    clock = [0.0]
+    lockout = LoginLockout(max_keys=1000, now=lambda: clock[0])
+    for i in range(5):
+        lockout.fail(["user:sato", f"ip:192.0.2.{i}"])
+    assert lockout.retry_after(["user:sato", "ip:203.0.113.9"]) == 300
+    for i in range(5001):
+        clock[0] += 0.01
+        lockout.fail([f"user:guess{i}", f"ip:10.{i // 65536}.{i // 256 % 256}.{i % 256}"])
+        assert len(lockout) <= 1000
+    assert lockout.retry_after(["user:sato", "ip:198.51.100.1"]) > 0
+    assert "user:sato" in lockout.locked_keys()
+    clock[0] = 301.0
+    assert lockout.retry_after(["user:sato"]) == 0  # a lock lasts its five minutes, no longer
+
+
+async def test_finding3_a_name_is_locked_from_every_address_and_an_ipv6_64_is_one_address(
+        aiohttp_client, settings, add_user) -> None:  # type: ignore[no-untyped-def]
+    """Behind a trusted proxy: five wrong passwords for sato from five addresses lock sato everywhere (even the
+    right password gets 429); five failures from five addresses of one IPv6 /64 lock that /64 for any name,
+    while another /64 may still sign in."""
+    from tests.conftest import PASSWORD
+
+    add_user("sato", "operator")
+    add_user("suzuki", "operator")
+    add_user("tanaka", "operator")
+    client = await aiohttp_client(create_app(settings.with_(trust_proxy=1)))
+
+    async def login(name: str, password: str, address: str):  # type: ignore[no-untyped-def]
+        return await client.post("/api/v1/login", json={"name": name, "password": password},
+                                 headers={"X-Forwarded-For": address})
+
+    for i in range(5):
+        assert (await login("sato", "wrong password!", f"198.51.100.{i}")).status == 401
+    locked = await login("sato", PASSWORD, "203.0.113.77")
+    assert locked.status == 429 and int(locked.headers["Retry-After"]) > 0
+    assert (await locked.json())["error"]["code"] == "rate_limited"
+    for i in range(5):
+        assert (await login(f"nobody{i}", "wrong password!", f"2001:db8:1:2::{i + 1}")).status == 401
+    same_64 = await login("suzuki", PASSWORD, "2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert same_64.status == 429
+    assert (await login("tanaka", PASSWORD, "2001:db8:1:3::1")).status == 200

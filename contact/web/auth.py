@@ -38,8 +38,9 @@ from contact.store import accounts
 from contact.store.accounts import Principal
 from contact.web.common import read_json
 from contact.web.keys import ASSISTANT, CLOCK, INQUIRY_LOG, SETTINGS
+from contact.web.lockout import LoginLockout
 from contact.web.pages import asset_route
-from contact.web.ratelimit import client_ip
+from contact.web.ratelimit import client_ip, client_key
 
 log = structlog.get_logger(__name__)
 
@@ -47,8 +48,6 @@ COOKIE = "contact_session"
 CACHE_SECONDS = 10.0
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PRINCIPAL = web.RequestKey("principal", object)
-_LOGIN_FAILURES_ALLOWED = 5
-_LOGIN_LOCK_SECONDS = 300.0
 
 routes = web.RouteTableDef()
 
@@ -83,7 +82,7 @@ class _Cache:
 
 _cache_key = web.AppKey("auth_cache", _Cache)
 _admin_key = web.AppKey("admin_token", str)
-_failures_key = web.AppKey("login_failures", dict)
+_lockout_key = web.AppKey("login_lockout", LoginLockout)
 
 
 def _client_ip(request: web.Request) -> str:
@@ -243,25 +242,15 @@ async def audit(request: web.Request, principal: Principal | None, action: str, 
 # -- login -----------------------------------------------------------------------------------------
 
 
+def _lockout_keys(request: web.Request, name: str) -> tuple[str, str]:
+    """The lock-out's keys of a sign-in: the name tried, and the client's address (IPv6: its /64)."""
+    return f"user:{name}", f"ip:{client_key(request, request.app[SETTINGS].trust_proxy)}"
+
+
 def _check_lockout(request: web.Request, name: str) -> None:
-    failures: dict[str, tuple[int, float]] = request.app[_failures_key]
-    now = time.monotonic()
-    for key in (f"ip:{_client_ip(request)}", f"user:{name}"):
-        count, since = failures.get(key, (0, now))
-        if count >= _LOGIN_FAILURES_ALLOWED and now - since < _LOGIN_LOCK_SECONDS:
-            retry = int(_LOGIN_LOCK_SECONDS - (now - since)) + 1
-            raise TooManyAttempts(f"too many failed sign-ins; try again in {retry} s",
-                                  headers={"Retry-After": str(retry)})
-
-
-def _count_failure(request: web.Request, name: str) -> None:
-    failures: dict[str, tuple[int, float]] = request.app[_failures_key]
-    now = time.monotonic()
-    if len(failures) > 10_000:
-        failures.clear()
-    for key in (f"ip:{_client_ip(request)}", f"user:{name}"):
-        count, since = failures.get(key, (0, now))
-        failures[key] = (count + 1, since) if now - since < _LOGIN_LOCK_SECONDS else (1, now)
+    retry = request.app[_lockout_key].retry_after(_lockout_keys(request, name))
+    if retry:
+        raise TooManyAttempts(f"too many failed sign-ins; try again in {retry} s", headers={"Retry-After": str(retry)})
 
 
 @routes.post("/api/v1/login")
@@ -275,9 +264,10 @@ async def login(request: web.Request) -> web.Response:
     _check_lockout(request, name)
     principal = await request.app[INQUIRY_LOG].read(lambda db: accounts.check_password(db, name, password))
     if principal is None:
-        _count_failure(request, name)
+        request.app[_lockout_key].fail(_lockout_keys(request, name))
         await audit(request, None, "login.failed", name)
         raise Unauthorized("wrong name or password, or the account is disabled")
+    request.app[_lockout_key].forget(f"user:{name}")
     hours = request.app[SETTINGS].session_hours
     cookie, csrf = await request.app[INQUIRY_LOG].read(lambda db: accounts.start_session(db, principal, hours))
     await audit(request, principal, "login")
@@ -332,7 +322,7 @@ async def audit_log(request: web.Request) -> web.Response:
 def setup_auth(app: web.Application) -> None:
     """Register the login API, the login page and the credential cache."""
     app[_cache_key] = _Cache()
-    app[_failures_key] = {}
+    app[_lockout_key] = LoginLockout()
     app.cleanup_ctx.append(_admin_token_ctx)
     app.add_routes(routes)
     app.add_routes([asset_route("/login", "login.html"), asset_route("/static/login.js", "login.js"),
