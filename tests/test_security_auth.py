@@ -261,3 +261,34 @@ async def test_finding3_a_name_is_locked_from_every_address_and_an_ipv6_64_is_on
     same_64 = await login("suzuki", PASSWORD, "2001:db8:1:2:ffff:ffff:ffff:ffff")
     assert same_64.status == 429
     assert (await login("tanaka", PASSWORD, "2001:db8:1:3::1")).status == 200
+
+
+# -- finding 4 (check): an unknown name costs the same password hash as a known one -------------------
+
+
+async def test_finding4_every_failed_sign_in_computes_one_scrypt_hash(
+        aiohttp_client, settings, add_user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Through POST /api/v1/login: an unknown name, a known name with a wrong password, a token-only account
+    and a disabled account each run scrypt exactly once with the stored passwords' parameters, so that the
+    answer's timing does not tell which names exist."""
+    import hashlib
+
+    add_user("sato", "operator")
+    add_user("bot", "staff", None)
+    add_user("gone", "operator")
+    _disable(settings, "gone")
+    client = await aiohttp_client(create_app(settings))
+    accounts._dummy_hash()  # made once per process (two hashes), before the first unknown name is tried
+    calls: list[tuple[int, int, int]] = []
+    real = hashlib.scrypt
+
+    def counting(*args, **kw):  # type: ignore[no-untyped-def]
+        calls.append((kw["n"], kw["r"], kw["p"]))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    for name in ("nobody", "sato", "bot", "gone", "x" * 64):
+        calls.clear()
+        resp = await client.post("/api/v1/login", json={"name": name, "password": "wrong password!"})
+        assert resp.status == 401, name
+        assert calls == [(16384, 8, 1)], (name, calls)
