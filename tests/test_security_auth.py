@@ -292,3 +292,76 @@ async def test_finding4_every_failed_sign_in_computes_one_scrypt_hash(
         resp = await client.post("/api/v1/login", json={"name": name, "password": "wrong password!"})
         assert resp.status == 401, name
         assert calls == [(16384, 8, 1)], (name, calls)
+
+
+# -- finding 8: no personal data in clear in records, audit rows, session ids and request ids ----------
+
+PHONE, MAIL = "090-8765-4321", "taro.yamada@example.jp"
+
+
+async def test_finding8_an_operator_records_category_is_stored_masked(aiohttp_client, settings, add_user) -> None:
+    """A free-text category holding a phone number and an e-mail address is stored masked, like the note."""
+    from tests.test_operator import db_rows
+
+    token = add_user("sato", "operator")
+    client = await aiohttp_client(create_app(settings))
+    resp = await client.post("/api/v1/inquiries", headers={"Authorization": f"Bearer {token}"}, json={
+        "channel": "phone", "resolution": "callback", "text": "住民票について",
+        "category": f"折り返し {PHONE} {MAIL}"})
+    assert resp.status == 201
+    [(category,)] = db_rows(client, "SELECT category FROM inquiries WHERE id = ?", ((await resp.json())["id"],))
+    assert category.startswith("折り返し") and "8765" not in category and "taro" not in category
+
+
+async def test_finding8_a_failed_sign_in_name_is_not_written_to_the_audit_log(
+        aiohttp_client, settings, add_user) -> None:  # type: ignore[no-untyped-def]
+    """A name that is no account (an e-mail address, a password typed in the wrong field) is audited as a keyed
+    fingerprint, the same for the same text; a known account's failure names the account."""
+    from tests.test_operator import db_rows
+
+    add_user("sato", "operator")
+    client = await aiohttp_client(create_app(settings))
+    for name in (MAIL, "my secret password 123", MAIL, "sato"):
+        assert (await client.post("/api/v1/login", json={"name": name, "password": "wrong password!"})).status == 401
+    targets = [t for (t,) in db_rows(client, "SELECT target FROM audit WHERE action = 'login.failed' ORDER BY id")]
+    assert targets[0] == targets[2] != targets[1] and targets[3] == "sato"
+    assert all(t.startswith("unknown name #") for t in targets[:3])
+    everything = str(db_rows(client, "SELECT * FROM audit"))
+    assert "taro" not in everything and "my secret" not in everything
+
+
+async def test_finding8_a_client_chosen_session_id_is_replaced_by_a_server_issued_one(client) -> None:
+    """A 12-digit number (or any id the server did not issue) as session_id is neither stored nor echoed: the
+    answer carries a new server-issued id; that id continues the conversation."""
+    import re
+    import sqlite3
+
+    from contact.web.keys import INQUIRY_LOG
+
+    chosen = "090876543210"
+    body = await (await client.post("/api/v1/ask", json={"text": "中原区です", "session_id": chosen})).json()
+    issued = body["session_id"]
+    assert issued != chosen and re.fullmatch(r"[0-9a-f]{32}", issued)
+    again = await (await client.post("/api/v1/ask", json={"text": "住民票はどこ", "session_id": issued})).json()
+    assert again["session_id"] == issued
+    with sqlite3.connect(client.app[INQUIRY_LOG].path) as conn:
+        stored = {s for (s,) in conn.execute("SELECT session_id FROM inquiries")}
+    assert stored == {issued}
+    async with client.ws_connect("/api/v1/chat") as ws:
+        await ws.send_json({"type": "hello", "session_id": chosen})
+        welcome = await ws.receive_json()
+    assert welcome["type"] == "welcome" and re.fullmatch(r"[0-9a-f]{32}", welcome["session_id"])
+
+
+@pytest.mark.parametrize("incoming", [PHONE, MAIL, "09087654321000", "1234567890123456", "abcdef123456",
+                                      "0f8fad5b-d9cb-469f-a165-70867728950ex", "11111111-2222-3333-4444-555555555555"])
+async def test_finding8_an_x_request_id_that_is_no_uuid_is_replaced(client, incoming: str) -> None:
+    """Only a UUID (hyphens optional, not all digits) is kept as the request id that every log line carries;
+    a phone number, an e-mail address, a card number or anything else is replaced by a new id."""
+    import re
+
+    resp = await client.get("/healthz", headers={"X-Request-Id": incoming})
+    assert resp.headers["X-Request-Id"] != incoming
+    assert re.fullmatch(r"[0-9a-f]{32}", resp.headers["X-Request-Id"])
+    kept = await client.get("/healthz", headers={"X-Request-Id": "0F8FAD5BD9CB469FA16570867728950E"})
+    assert kept.headers["X-Request-Id"] == "0F8FAD5BD9CB469FA16570867728950E"

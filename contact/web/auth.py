@@ -242,6 +242,14 @@ async def audit(request: web.Request, principal: Principal | None, action: str, 
 # -- login -----------------------------------------------------------------------------------------
 
 
+def _unknown_name(request: web.Request, name: str) -> str:
+    """What the audit log says of a sign-in name that is no account: never the text (it may be a password typed
+    in the wrong field, an e-mail address, a phone number), only a keyed fingerprint, the same for the same
+    text on every worker and restart (the key derives from the admin token), so that repeated guesses show."""
+    key = hashlib.sha256(b"contact audit names\0" + request.app[_admin_key].encode()).digest()
+    return "unknown name #" + hmac.new(key, name.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:12]
+
+
 def _lockout_keys(request: web.Request, name: str) -> tuple[str, str]:
     """The lock-out's keys of a sign-in: the name tried, and the client's address (IPv6: its /64)."""
     return f"user:{name}", f"ip:{client_key(request, request.app[SETTINGS].trust_proxy)}"
@@ -265,7 +273,8 @@ async def login(request: web.Request) -> web.Response:
     principal = await request.app[INQUIRY_LOG].read(lambda db: accounts.check_password(db, name, password))
     if principal is None:
         request.app[_lockout_key].fail(_lockout_keys(request, name))
-        await audit(request, None, "login.failed", name)
+        known = await request.app[INQUIRY_LOG].read(lambda db: accounts.find_user(db, name) is not None)
+        await audit(request, None, "login.failed", name if known else _unknown_name(request, name))
         raise Unauthorized("wrong name or password, or the account is disabled")
     request.app[_lockout_key].forget(f"user:{name}")
     hours = request.app[SETTINGS].session_hours

@@ -108,8 +108,8 @@ SCHEMAS: dict[str, Schema] = {
     }, required=["error"]),
     "AskRequest": obj({
         "text": {**STR, "minLength": 1, "description": "the question (1..max_text_chars characters after trimming)"},
-        "session_id": nullable({**STR, "pattern": "^[A-Za-z0-9_-]{8,64}$",
-                                "description": "continue a conversation (from an earlier response)"}),
+        "session_id": nullable({**STR, "description": "continue a conversation: the session_id of an earlier "
+                                "response (32 hex digits); any other value starts a new session"}),
         "ward": nullable({**STR, "enum": list(WARDS), "description": "the citizen's ward, when known"}),
         "channel": nullable({**STR, "enum": list(CHANNELS), "default": "web"}),
         "lang": nullable({**STR, "enum": list(LANGS), "default": "ja"}),
