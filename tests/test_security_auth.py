@@ -365,3 +365,79 @@ async def test_finding8_an_x_request_id_that_is_no_uuid_is_replaced(client, inco
     assert re.fullmatch(r"[0-9a-f]{32}", resp.headers["X-Request-Id"])
     kept = await client.get("/healthz", headers={"X-Request-Id": "0F8FAD5BD9CB469FA16570867728950E"})
     assert kept.headers["X-Request-Id"] == "0F8FAD5BD9CB469FA16570867728950E"
+
+
+# -- finding 9: Secure cookie behind a TLS proxy, login CSRF, the parser's errors -------------------------
+
+
+@pytest.mark.parametrize(("trust_proxy", "secure"), [(1, True), (0, False)])
+async def test_finding9_the_session_cookie_is_secure_behind_a_tls_proxy(
+        aiohttp_client, settings, add_user, trust_proxy: int, secure: bool) -> None:  # type: ignore[no-untyped-def]
+    """With --trust-proxy, X-Forwarded-Proto: https makes the cookie Secure (as it makes HSTS); from an untrusted
+    client the header changes nothing."""
+    from tests.conftest import PASSWORD
+
+    add_user("sato", "operator")
+    client = await aiohttp_client(create_app(settings.with_(trust_proxy=trust_proxy)))
+    resp = await client.post("/api/v1/login", json={"name": "sato", "password": PASSWORD},
+                             headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert resp.status == 200
+    cookie = resp.headers["Set-Cookie"]
+    assert ("Secure" in cookie) is secure and ("Strict-Transport-Security" in resp.headers) is secure
+
+
+@pytest.mark.parametrize(("headers", "status", "code"), [
+    pytest.param({"Content-Type": "text/plain"}, 415, "unsupported_media_type", id="text-plain"),
+    pytest.param({"Content-Type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", id="form"),
+    pytest.param({"Content-Type": "application/json", "Origin": "https://evil.example"}, 403, "csrf_failed",
+                 id="foreign-origin"),
+    pytest.param({"Content-Type": "application/json", "Origin": "null"}, 403, "csrf_failed", id="null-origin"),
+    pytest.param({"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"}, 403, "csrf_failed",
+                 id="cross-site-fetch"),
+    pytest.param({"Content-Type": "text/plain", "Origin": "https://evil.example"}, 415, "unsupported_media_type",
+                 id="the-probe"),
+])
+async def test_finding9_login_csrf_is_refused(aiohttp_client, settings, add_user, headers, status, code) -> None:
+    """A sign-in posted by another site (text/plain or a form, a foreign or null Origin) is refused before the
+    password is checked: no cookie is set, nothing counts as a failed attempt."""
+    import json
+
+    from tests.conftest import PASSWORD
+
+    add_user("sato", "operator")
+    client = await aiohttp_client(create_app(settings.with_(widget_origins="https://evil.example")))
+    body = json.dumps({"name": "sato", "password": PASSWORD})
+    resp = await client.post("/api/v1/login", data=body, headers=headers)
+    assert resp.status == status and (await resp.json())["error"]["code"] == code
+    assert "Set-Cookie" not in resp.headers and "Access-Control-Allow-Origin" not in resp.headers
+    own = await client.post("/api/v1/login", data=body, headers={
+        "Content-Type": "application/json; charset=utf-8", "Origin": f"http://{client.host}:{client.port}",
+        "Sec-Fetch-Site": "same-origin"})
+    assert own.status == 200 and "Set-Cookie" in own.headers
+
+
+@pytest.mark.parametrize("request_bytes", [
+    pytest.param(b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", id="request-line-over-8KiB"),
+    pytest.param(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", id="header-over-8KiB"),
+    pytest.param(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", id="bad-header-name"),
+    pytest.param(b"G\x01T / HTTP/1.1\r\nHost: x\r\n\r\n", id="bad-method"),
+])
+async def test_finding9_the_http_parsers_400_is_json_with_nosniff(aiohttp_client, settings, request_bytes) -> None:
+    """What aiohttp's parser refuses before the app runs is answered 400 with the JSON error body,
+    nosniff and no-store, never echoing the offending bytes."""
+    import json
+
+    client = await aiohttp_client(create_app(settings))
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+    writer.write(request_bytes)
+    await writer.drain()
+    async with asyncio.timeout(10):
+        raw = await reader.read()
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert lines[0].split()[1] == "400", lines[0]
+    assert headers["x-content-type-options"] == "nosniff" and headers["content-type"].startswith("application/json")
+    assert json.loads(body)["error"]["code"] == "bad_request"
+    assert b"aaaa" not in body and b"bbbb" not in body

@@ -33,7 +33,7 @@ import structlog
 from aiohttp import web
 
 from contact.config import Settings
-from contact.errors import ApiError, BadRequest, Forbidden, StartupError, Unauthorized
+from contact.errors import ApiError, BadRequest, Forbidden, StartupError, Unauthorized, UnsupportedMediaType
 from contact.store import accounts
 from contact.store.accounts import Principal
 from contact.web.common import read_json
@@ -41,6 +41,7 @@ from contact.web.keys import ASSISTANT, CLOCK, INQUIRY_LOG, SETTINGS
 from contact.web.lockout import LoginLockout
 from contact.web.pages import asset_route
 from contact.web.ratelimit import client_ip, client_key
+from contact.web.security import is_secure, same_origin
 
 log = structlog.get_logger(__name__)
 
@@ -261,9 +262,20 @@ def _check_lockout(request: web.Request, name: str) -> None:
         raise TooManyAttempts(f"too many failed sign-ins; try again in {retry} s", headers={"Retry-After": str(retry)})
 
 
+def _refuse_cross_site_login(request: web.Request) -> None:
+    """Login CSRF: a sign-in is JSON (which a foreign page cannot send without a CORS preflight, and the login
+    has no CORS) from this service's own origin; a form or ``text/plain`` post from another site is refused."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the sign-in as JSON (Content-Type: application/json)")
+    site = request.headers.get("Sec-Fetch-Site", "same-origin").lower()
+    if ("Origin" in request.headers and not same_origin(request)) or site not in ("same-origin", "none"):
+        raise Forbidden("sign in from this service's own login page (cross-site request refused)", "csrf_failed")
+
+
 @routes.post("/api/v1/login")
 async def login(request: web.Request) -> web.Response:
     """Sign in with ``{"name", "password"}``; sets the session cookie and returns the CSRF token."""
+    _refuse_cross_site_login(request)
     body = await read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) \
             or not isinstance(body.get("password"), str):
@@ -282,7 +294,7 @@ async def login(request: web.Request) -> web.Response:
     await audit(request, principal, "login")
     response = web.json_response({"name": principal.name, "role": principal.role, "csrf": csrf})
     response.set_cookie(COOKIE, cookie, max_age=int(hours * 3600), path="/", httponly=True,
-                        secure=request.secure, samesite="Strict")
+                        secure=is_secure(request), samesite="Strict")
     return response
 
 

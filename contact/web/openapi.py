@@ -137,7 +137,9 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/login": {
         "post": op("Sign in (sets the session cookie)", tag="accounts", body=ref("LoginRequest"), ok=ref("Me"),
-                   errors=(*BODY, 401, 429)),
+                   description="JSON only (415 otherwise), from this service's own origin (403 csrf_failed for "
+                               "a foreign Origin or Sec-Fetch-Site).",
+                   errors=(*BODY, 401, 403, 415, 429)),
     },
     "/api/v1/logout": {
         "post": op("Sign out", tag="accounts", ok=ref("Ok"), auth=True, errors=(401, 403)),

@@ -65,8 +65,10 @@ ERROR_RESPONSES: dict[int, str] = {
     404: "No such id.",
     408: "The request body did not arrive in time (body_timeout).",
     413: "The request body is larger than max_body_bytes.",
+    415: "The body is not JSON (Content-Type: application/json is required).",
     422: "The request was understood but cannot be carried out.",
-    429: "Too many requests from this address (rate_limit); Retry-After says when to try again.",
+    429: "Too many requests from this address (rate_limit), too many failed sign-ins, or a knowledge reload "
+         "running or too recent; Retry-After says when to try again.",
     503: "Not ready (knowledge base loading) or the inquiry could not be recorded (disk full, read-only "
          "database): nothing was stored; try again or call 044-200-3939.",
 }
