@@ -7,13 +7,18 @@ Handlers that need a role call :func:`require`::
 
 * ``Authorization: Bearer <id.secret>`` — API tokens made by ``contact users token NAME``;
 * the ``contact_session`` cookie — set by ``POST /api/v1/login`` for the operator and staff pages:
-  HttpOnly, SameSite=Strict, Secure when the request came over TLS. State-changing requests made
-  with the cookie must carry the session's CSRF token in ``X-CSRF-Token`` (or a ``csrf_token`` form
-  field), and a cross-site ``Origin`` is refused, WebSocket upgrades included.
+  HttpOnly, SameSite=Strict, Secure over TLS (directly or ``X-Forwarded-Proto: https`` from a trusted
+  proxy). State-changing requests made with the cookie must carry the session's CSRF token in
+  ``X-CSRF-Token`` (or a ``csrf_token`` form field), and a cross-site ``Origin`` is refused, WebSocket
+  upgrades included. The sign-in takes JSON from this origin only (login CSRF), and failed sign-ins lock
+  the name and the address (:mod:`contact.web.lockout`);
+* admin endpoints (:func:`require_admin`): the admin token (configured, or made at first start in a 0600
+  file), an admin's token or sign-in; loopback only with ``allow_loopback_admin``.
 
 Failures are :class:`~contact.errors.Unauthorized` (401: no or bad credentials) or
 :class:`~contact.errors.Forbidden` (403: wrong role, missing CSRF token). Verified credentials are
-remembered for :data:`CACHE_SECONDS`, so disabling a user takes effect within that time.
+remembered for :data:`CACHE_SECONDS`, so disabling a user takes effect within that time; long-lived
+connections re-read theirs with :func:`recheck`.
 """
 
 from __future__ import annotations
