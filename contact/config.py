@@ -89,7 +89,7 @@ class Settings:
         "(development only; refused together with trust_proxy)."
     )
     reload_interval: float = _setting(
-        10.0, "Seconds from one knowledge reload over HTTP to the next (429 sooner, and while one runs)."
+        10.0, "Seconds from the end of one knowledge reload over HTTP to the next (429 sooner, and while one runs)."
     )
     session_hours: float = _setting(8.0, "Hours a sign-in to the operator and staff pages lasts.")
     retention_days: int = _setting(

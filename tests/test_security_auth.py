@@ -114,6 +114,22 @@ async def test_finding1_thirty_parallel_reloads_run_one_build(aiohttp_client, se
     assert 0 < int(again.headers["Retry-After"]) <= 30 and len(builds) == 1
 
 
+def test_finding1_the_reload_interval_counts_from_the_end_of_the_last_reload() -> None:
+    """A reload that took longer than the interval does not let the next one start at once after it."""
+    from contact.errors import TooManyRequests
+    from contact.web.views import ReloadGate
+
+    gate = ReloadGate()
+    gate.enter(10.0, now=100.0)
+    with pytest.raises(TooManyRequests):
+        gate.enter(10.0, now=101.0)  # running
+    gate.leave(now=125.0)  # the build took 25 s
+    with pytest.raises(TooManyRequests) as refused:
+        gate.enter(10.0, now=126.0)
+    assert refused.value.headers["Retry-After"] == "9"
+    gate.enter(10.0, now=135.0)
+
+
 # -- finding 2: a disabled operator, a revoked token or an ended session loses the live chat ------------
 
 

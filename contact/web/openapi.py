@@ -128,7 +128,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/admin/reload": {
         "post": op("Reload the knowledge base", tag="admin", ok=ref("Reload"), auth=True,
                    description="The admin token (CONTACT_ADMIN_TOKEN, else the file made at first start), an "
-                               "admin's token or sign-in. One at a time and at most one per reload_interval "
+                               "admin's token or sign-in. One at a time, reload_interval seconds apart "
                                "(429 with Retry-After). A base with problems is refused (422) and the old one "
                                "keeps serving.",
                    errors=(401, 403, 429),

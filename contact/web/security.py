@@ -234,11 +234,13 @@ def harden_parser_errors() -> None:
     def handle_error(self: RequestHandler, request: Any, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
         original(self, request, status, exc, message)  # logs (filtered, see contact.logs) and may raise
-        if status == 500:
+        if status >= 500:
             code, text = "internal_error", "internal error; the request id identifies it in the logs"
-        else:
+        elif status == 400:
             code, text = "bad_request", ("the request could not be read as HTTP: a malformed request line or header, "
                                          "or one longer than 8 KiB")
+        else:
+            code, text = "http_error", f"the request was refused by the HTTP parser ({status})"
         response = error_response(status, code, text, PARSER_ERROR_HEADERS)
         response.force_close()
         return response

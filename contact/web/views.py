@@ -68,23 +68,26 @@ async def entry(request: web.Request) -> web.Response:
 
 @dataclass
 class ReloadGate:
-    """Reloads over HTTP, one at a time and at most one per ``reload_interval`` seconds: each builds a whole
-    new matcher (CPU and memory), so a burst of them must not pile up."""
+    """Reloads over HTTP, one at a time and ``reload_interval`` seconds apart (from the end of one to the start
+    of the next): each builds a whole new matcher (CPU and memory), so a burst of them must not pile up."""
 
     running: bool = False
-    started: float = -math.inf
+    finished: float = -math.inf
 
     def enter(self, interval: float, now: float) -> None:
-        """Take the gate, or raise 429 with Retry-After (a reload is running, or the last began too recently)."""
+        """Take the gate, or raise 429 with Retry-After (a reload is running, or the last ended too recently)."""
         if self.running:
             raise TooManyRequests("a knowledge reload is running; try again when it has finished", "reload_running",
-                                  headers={"Retry-After": "5"})
-        wait = self.started + interval - now
+                                  headers={"Retry-After": str(max(1, math.ceil(interval)))})
+        wait = self.finished + interval - now
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             raise TooManyRequests(f"the knowledge base was reloaded moments ago; try again in {seconds} s",
                                   headers={"Retry-After": str(seconds)})
-        self.running, self.started = True, now
+        self.running = True
+
+    def leave(self, now: float) -> None:
+        self.running, self.finished = False, now
 
 
 RELOAD_GATE = web.AppKey("reload_gate", ReloadGate)
@@ -99,7 +102,7 @@ async def reload_knowledge(request: web.Request) -> web.Response:
     try:
         result = await request.app[KNOWLEDGE].reload()
     finally:
-        gate.running = False
+        gate.leave(time.monotonic())
     await audit(request, principal, "knowledge.reload", ok=result.ok, entries=result.entries)
     body = {"ok": result.ok, "entries": result.entries, "seconds": round(result.seconds, 3),
             "problems": list(result.problems[:100])}
