@@ -94,6 +94,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_inquiry_log_ctx)
     app.cleanup_ctx.append(_knowledge_ctx)
     app.add_routes(views.routes)
+    app[views.RELOAD_GATE] = views.ReloadGate()
     chat.setup_chat(app)
     operator.setup_operator(app)  # after the chat: the desk works on its queue and hub
     app.add_routes(openings.routes)

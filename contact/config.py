@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,7 +78,18 @@ class Settings:
     chat_idle_timeout: float = _setting(1800.0, "Seconds without a message from the citizen before a chat is closed.")
     chat_send_timeout: float = _setting(10.0, "Seconds a chat client has to take a message before it is dropped.")
     admin_token: str | None = _setting(
-        None, "Bearer token for admin endpoints (knowledge reload); unset: admin endpoints answer loopback only."
+        None, "Bearer token for admin endpoints (knowledge reload, /metrics); unset: the token of admin_token_file."
+    )
+    admin_token_file: str = _setting(
+        "", "File of the admin token used when admin_token is unset: made at first start (256 bits, mode 0600). "
+        "Default: admin-token next to the SQLite file (var/admin-token with PostgreSQL)."
+    )
+    allow_loopback_admin: int = _setting(
+        0, "1: loopback clients that came through no proxy may call admin endpoints without a credential "
+        "(development only; refused together with trust_proxy)."
+    )
+    reload_interval: float = _setting(
+        10.0, "Seconds from the end of one knowledge reload over HTTP to the next (429 sooner, and while one runs)."
     )
     session_hours: float = _setting(8.0, "Hours a sign-in to the operator and staff pages lasts.")
     retention_days: int = _setting(
@@ -99,10 +111,30 @@ class Settings:
             raise ConfigError("session_hours must be in (0, 720]")
         if self.retention_days < 0:
             raise ConfigError("retention_days must be >= 0 (0: keep forever)")
+        self._check_admin()
         self._check_limits()
         self.encoder_names()  # validates
         if self.now is not None:
             self.fixed_now()  # validates
+
+    def _check_admin(self) -> None:
+        if self.allow_loopback_admin not in (0, 1):
+            raise ConfigError("allow_loopback_admin must be 0 or 1")
+        if self.allow_loopback_admin and self.trust_proxy:
+            raise ConfigError("allow_loopback_admin cannot be combined with trust_proxy: behind a proxy every "
+                              "client is loopback; use the admin token (admin_token or admin_token_file)")
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ConfigError("admin_token must be at least 16 characters (or leave it unset: a token is generated)")
+        if self.reload_interval < 0:
+            raise ConfigError("reload_interval must be >= 0 seconds")
+
+    def admin_token_path(self) -> Path:
+        """Where the generated admin token is kept (see ``admin_token_file``)."""
+        if self.admin_token_file:
+            return Path(self.admin_token_file)
+        if "://" in self.db or self.db == ":memory:":
+            return Path("var") / "admin-token"
+        return Path(self.db).parent / "admin-token"
 
     def encoder_names(self) -> tuple[str, ...]:
         try:

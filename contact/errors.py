@@ -8,6 +8,8 @@ Hierarchy::
     ├── Forbidden             403 forbidden / csrf_failed
     ├── NotFound              404 not_found
     ├── PayloadTooLarge       413 payload_too_large
+    ├── UnsupportedMediaType  415 unsupported_media_type
+    ├── TooManyRequests       429 rate_limited / reload_running (Retry-After is sent)
     └── Unavailable           503 unavailable
 
     StartupError              the service cannot start (invalid knowledge base …)
@@ -59,6 +61,18 @@ class NotFound(ApiError):
 class PayloadTooLarge(ApiError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TooManyRequests(ApiError):
+    """429: pass ``headers={"Retry-After": seconds}``."""
+
+    status = 429
+    code = "rate_limited"
 
 
 class Unavailable(ApiError):

@@ -17,7 +17,10 @@ Channel = Literal["web", "phone", "fax", "mail", "visit", "chat", "operator"]
 Lang = Literal["ja", "en"]
 CHANNELS: tuple[str, ...] = get_args(Channel)
 LANGS: tuple[str, ...] = get_args(Lang)
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_INQUIRY_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+"""The form of the session ids the server issues (``uuid.uuid4().hex``). A client's ``session_id`` of any
+other form (a phone number, a name …) is neither stored nor logged: the request gets a new session."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,8 @@ def parse_ask(body: Any, max_chars: int) -> AskRequest:
     if len(text) > max_chars:
         raise BadRequest(f"'text' must be at most {max_chars} characters", "text_too_long")
     session_id = _optional_str(body, "session_id")
-    if session_id is not None and not _SESSION_ID.match(session_id):
-        raise BadRequest("'session_id' must be 8-64 characters of A-Z, a-z, 0-9, '_' or '-'", "invalid_field")
+    if session_id is not None and not SESSION_ID.match(session_id):
+        session_id = None  # not one the server issued: a new session is issued instead
     ward = _optional_str(body, "ward")
     if ward is not None and ward not in WARDS:
         raise BadRequest(f"'ward' must be one of: {', '.join(WARDS)}", "invalid_field")
@@ -90,7 +93,7 @@ def parse_ask(body: Any, max_chars: int) -> AskRequest:
     if not isinstance(debug, bool):
         raise BadRequest("'debug' must be true or false", "invalid_field")
     pick_of = _optional_str(body, "pick_of")
-    if pick_of is not None and not _SESSION_ID.match(pick_of):
+    if pick_of is not None and not _INQUIRY_ID.match(pick_of):
         raise BadRequest("'pick_of' must be an inquiry id", "invalid_field")
     return AskRequest(
         text=text,

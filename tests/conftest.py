@@ -40,6 +40,12 @@ async def client(aiohttp_client, settings):  # type: ignore[no-untyped-def]
     return await aiohttp_client(create_app(settings))
 
 
+def admin_headers(settings: Settings) -> dict[str, str]:
+    """``Authorization`` with the admin token of an app started on ``settings`` (the file it made at start)."""
+    token = settings.admin_token or settings.admin_token_path().read_text(encoding="ascii").strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
 PASSWORD = "correct horse battery"
 """The password of accounts made by the ``add_user`` fixture."""
 

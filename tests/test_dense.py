@@ -126,6 +126,7 @@ async def test_an_encoder_that_cannot_load_leaves_the_service_lexical_and_says_s
     from dataclasses import replace
 
     from contact.app import create_app
+    from tests.conftest import admin_headers
     real = encoders_module.load_encoder
 
     def broken(name: str):  # type: ignore[no-untyped-def]
@@ -138,7 +139,7 @@ async def test_an_encoder_that_cannot_load_leaves_the_service_lexical_and_says_s
     ready = await (await client.get("/readyz")).json()
     assert ready["status"] == "ok" and ready["matcher"] == "lexical" and ready["encoders"] == []
     assert "cannot open shared object" in ready["encoder_problems"]["e5"]
-    metrics = await (await client.get("/metrics")).text()
+    metrics = await (await client.get("/metrics", headers=admin_headers(settings))).text()
     assert "contact_encoder_unavailable 1.0" in metrics
     assert 'contact_encoder_active{encoder="e5"} 0.0' in metrics
     body = await (await client.post("/api/v1/ask", json={"text": "住民票の写しはどこで取れますか"})).json()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from contact.web.keys import SETTINGS
+from tests.conftest import admin_headers
+
 
 async def _scrape(client, **kwargs) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    kwargs.setdefault("headers", admin_headers(client.app[SETTINGS]))
     resp = await client.get("/metrics", **kwargs)
     assert resp.status == 200, await resp.text()
     assert resp.headers["Content-Type"].startswith("text/plain")
@@ -41,7 +45,7 @@ async def test_metrics_need_an_admin_when_a_token_is_configured(aiohttp_client, 
     staff = add_user("hiro", "staff")
     admin = add_user("boss", "admin")
     client = await aiohttp_client(create_app(settings.with_(admin_token="s3cret-token-value")))
-    assert (await client.get("/metrics")).status == 403
+    assert (await client.get("/metrics")).status == 401
     assert (await client.get("/metrics", headers={"Authorization": f"Bearer {staff}"})).status == 403
     await _scrape(client, headers={"Authorization": f"Bearer {admin}"})
     await _scrape(client, headers={"Authorization": "Bearer s3cret-token-value"})

@@ -144,7 +144,9 @@ async def record_inquiry(store: InquiryLog, masker: Masker, clock: Clock, kb: Kn
     await store.record({
         "id": inquiry_id, "created_at": created_at, "channel": record.channel, "session_id": session_id,
         "lang": "ja", "text": masked_text, "ward": record.ward, "kind": "operator", "entry_id": record.entry_id,
-        "entry_title": _entry_title(kb, record.entry_id), "category": record.category, "source": "operator",
+        "entry_title": _entry_title(kb, record.entry_id),
+        "category": masker.mask(record.category) if record.category else None,  # free text: may hold a number
+        "source": "operator",
         "resolution": record.resolution, "forwarded_to": record.forwarded_to,
         "note": masker.mask(record.note) if record.note else None, "operator": operator, "handoff_id": handoff_id,
     })

@@ -80,7 +80,9 @@ def reserve_port(host: str, port: int) -> socket.socket:
 
 def serve_workers(settings: Settings) -> int:
     """Run ``settings.workers`` server processes on one port until SIGTERM/SIGINT; see the module doc."""
+    from contact.errors import StartupError
     from contact.store.inquiry_log import DATABASE_ERRORS, connect, describe_error, migrate
+    from contact.web.auth import resolve_admin_token
 
     if not hasattr(socket, "SO_REUSEPORT") or not hasattr(os, "fork"):
         print("contact: --workers needs SO_REUSEPORT and fork (Linux)", file=sys.stderr)
@@ -94,6 +96,11 @@ def serve_workers(settings: Settings) -> int:
             db.conn.close()
     except cannot_open as exc:
         print(f"contact: the inquiry log cannot be opened for writing: {describe_error(exc)}", file=sys.stderr)
+        return 2
+    try:
+        resolve_admin_token(settings)  # made (and announced) once, here; the workers read the same file
+    except StartupError as exc:
+        print(f"contact: {exc}", file=sys.stderr)
         return 2
     try:
         reserved = reserve_port(settings.host, settings.port)

@@ -21,8 +21,11 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import os
 import secrets
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -208,6 +211,42 @@ def token_principal(db: sqlite_utils.Database, token: str) -> Principal | None:
     if not rows or not hmac.compare_digest(_secret_hash(rows[0]["salt"], parts[1]), rows[0]["hash"]):
         return None
     return Principal(rows[0]["id"], rows[0]["name"], rows[0]["role"], "token")
+
+
+# -- the admin token of deployment scripts --------------------------------------------------------
+
+
+def ensure_admin_token(path: Path) -> tuple[str, bool]:
+    """The admin bearer token kept in ``path``: ``(token, created)``. The first start makes it: 256 random
+    bits, written to a file only its owner may read (mode 0600) and linked into place atomically, so that
+    workers starting together all read the same one. A file that others may read, or an empty one, is
+    refused (:class:`AccountError`); the caller reports it and does not start."""
+    created = False
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(32) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(scratch, path)
+                created = True
+            except FileExistsError:
+                pass  # another worker made it first: read theirs
+        finally:
+            scratch.unlink(missing_ok=True)
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise AccountError(f"the admin token file {path} may be read by others (mode {stat.filemode(mode)}): "
+                           f"chmod 600 it")
+    token = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(token) < 16 or not token.isascii() or not token.isprintable() or " " in token:
+        raise AccountError(f"the admin token file {path} holds no usable token (16 or more printable "
+                           f"characters); delete it to have a new one made")
+    return token, created
 
 
 # -- web sessions ----------------------------------------------------------------------------------

@@ -7,41 +7,53 @@ Handlers that need a role call :func:`require`::
 
 * ``Authorization: Bearer <id.secret>`` — API tokens made by ``contact users token NAME``;
 * the ``contact_session`` cookie — set by ``POST /api/v1/login`` for the operator and staff pages:
-  HttpOnly, SameSite=Strict, Secure when the request came over TLS. State-changing requests made
-  with the cookie must carry the session's CSRF token in ``X-CSRF-Token`` (or a ``csrf_token`` form
-  field), and a cross-site ``Origin`` is refused, WebSocket upgrades included.
+  HttpOnly, SameSite=Strict, Secure over TLS (directly or ``X-Forwarded-Proto: https`` from a trusted
+  proxy). State-changing requests made with the cookie must carry the session's CSRF token in
+  ``X-CSRF-Token`` (or a ``csrf_token`` form field), and a cross-site ``Origin`` is refused, WebSocket
+  upgrades included. The sign-in takes JSON from this origin only (login CSRF), and failed sign-ins lock
+  the name and the address (:mod:`contact.web.lockout`);
+* admin endpoints (:func:`require_admin`): the admin token (configured, or made at first start in a 0600
+  file), an admin's token or sign-in; loopback only with ``allow_loopback_admin``.
 
 Failures are :class:`~contact.errors.Unauthorized` (401: no or bad credentials) or
 :class:`~contact.errors.Forbidden` (403: wrong role, missing CSRF token). Verified credentials are
-remembered for :data:`CACHE_SECONDS`, so disabling a user takes effect within that time.
+remembered for :data:`CACHE_SECONDS`, so disabling a user takes effect within that time; long-lived
+connections re-read theirs with :func:`recheck`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import sys
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from aiohttp import web
 
-from contact.errors import ApiError, BadRequest, Forbidden, Unauthorized
+from contact.config import Settings
+from contact.errors import ApiError, BadRequest, Forbidden, StartupError, Unauthorized, UnsupportedMediaType
 from contact.store import accounts
 from contact.store.accounts import Principal
 from contact.web.common import read_json
 from contact.web.keys import ASSISTANT, CLOCK, INQUIRY_LOG, SETTINGS
+from contact.web.lockout import LoginLockout
 from contact.web.pages import asset_route
-from contact.web.ratelimit import client_ip
+from contact.web.ratelimit import client_ip, client_key
+from contact.web.security import is_secure, same_origin
+
+log = structlog.get_logger(__name__)
 
 COOKIE = "contact_session"
 CACHE_SECONDS = 10.0
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PRINCIPAL = web.RequestKey("principal", object)
-_LOGIN_FAILURES_ALLOWED = 5
-_LOGIN_LOCK_SECONDS = 300.0
 
 routes = web.RouteTableDef()
 
@@ -75,7 +87,8 @@ class _Cache:
 
 
 _cache_key = web.AppKey("auth_cache", _Cache)
-_failures_key = web.AppKey("login_failures", dict)
+_admin_key = web.AppKey("admin_token", str)
+_lockout_key = web.AppKey("login_lockout", LoginLockout)
 
 
 def _client_ip(request: web.Request) -> str:
@@ -83,30 +96,53 @@ def _client_ip(request: web.Request) -> str:
     return client_ip(request, request.app[SETTINGS].trust_proxy)
 
 
+def _credential(request: web.Request) -> tuple[str | None, str | None]:
+    """(kind, secret) of the request's credential: ("token", …) from ``Authorization: Bearer``, ("session", …)
+    from the cookie, or (None, None)."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return "token", header[7:].strip()
+    if request.cookies.get(COOKIE):
+        return "session", request.cookies[COOKIE]
+    return None, None
+
+
+async def _look_up(request: web.Request, kind: str, credential: str, fresh: bool) -> Principal | None:
+    cache = request.app[_cache_key]
+    key = kind + ":" + hashlib.sha256(credential.encode()).hexdigest()
+    if not fresh:
+        found, principal = cache.get(key)
+        if found:
+            return principal
+    check = accounts.token_principal if kind == "token" else accounts.session_principal
+    principal = await request.app[INQUIRY_LOG].read(lambda db: check(db, credential))
+    cache.put(key, principal)
+    return principal
+
+
 async def authenticate(request: web.Request) -> Principal | None:
     """The caller's principal from a bearer token or the session cookie, or None (remembered per request)."""
     if _PRINCIPAL in request:
         cached = request[_PRINCIPAL]
         return cached if isinstance(cached, Principal) else None
-    header = request.headers.get("Authorization", "")
-    credential, kind = None, None
-    if header[:7].lower() == "bearer ":
-        credential, kind = header[7:].strip(), "token"
-    elif request.cookies.get(COOKIE):
-        credential, kind = request.cookies[COOKIE], "session"
+    kind, credential = _credential(request)
     principal = None
-    if credential:
-        cache = request.app[_cache_key]
-        key = kind + ":" + hashlib.sha256(credential.encode()).hexdigest()
-        found, principal = cache.get(key)
-        if not found:
-            check = accounts.token_principal if kind == "token" else accounts.session_principal
-            principal = await request.app[INQUIRY_LOG].read(lambda db: check(db, credential))
-            cache.put(key, principal)
+    if kind is not None and credential:
+        principal = await _look_up(request, kind, credential, fresh=False)
         if principal is None and kind == "token":
             raise Unauthorized("the API token is unknown, revoked or its user is disabled")
     request[_PRINCIPAL] = principal
     return principal
+
+
+async def recheck(request: web.Request) -> Principal | None:
+    """The principal of the request's credential read again from the store, bypassing the cache: None once
+    the user is disabled, the token revoked or the session ended or expired. For long-lived connections
+    (the operators' WebSocket), which re-check on every frame and while idle."""
+    kind, credential = _credential(request)
+    if kind is None or not credential:
+        return None
+    return await _look_up(request, kind, credential, fresh=True)
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -141,19 +177,56 @@ async def require(request: web.Request, *roles: str) -> Principal:
     return principal
 
 
+def _direct_loopback(request: web.Request) -> bool:
+    """A client on this machine that did not come through a proxy (no forwarding headers)."""
+    forwarded = any(h in request.headers for h in ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host"))
+    try:
+        address = ipaddress.ip_address(request.remote or "")
+    except ValueError:
+        return False  # a Unix socket or an unknown peer
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not forwarded and address.is_loopback
+
+
 async def require_admin(request: web.Request) -> Principal | None:
-    """Admin endpoints: a signed-in admin or an admin's API token; also the configured
-    ``CONTACT_ADMIN_TOKEN``, or (none configured) a loopback client, for deployment scripts."""
-    token = request.app[SETTINGS].admin_token
+    """Admin endpoints (knowledge reload, ``/metrics``): the admin token (``admin_token``, else the one made
+    at first start in ``admin_token_file``), an admin's API token or sign-in; with ``allow_loopback_admin``
+    also a loopback client that came through no proxy. None means the admin token (or loopback) was used."""
+    settings = request.app[SETTINGS]
     given = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return None
-    if not token and not given and request.remote in ("127.0.0.1", "::1") and COOKIE not in request.cookies:
+    token = request.app[_admin_key]
+    if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return None
     if not given and COOKIE not in request.cookies:
-        raise Forbidden("admin endpoints need an admin's sign-in or API token"
-                        + ("" if token else ", or a loopback client"))
+        if settings.allow_loopback_admin and _direct_loopback(request):
+            return None
+        raise Unauthorized(f"admin endpoints need the admin token (Authorization: Bearer …; see "
+                           f"{'admin_token' if settings.admin_token else 'admin_token_file'}), or an admin's "
+                           f"API token or sign-in")
     return await require(request, "admin")
+
+
+def resolve_admin_token(settings: Settings) -> str:
+    """The admin token: ``admin_token`` when set, else the one kept in ``admin_token_file``, made (and its
+    path printed once, never the token) at the first start. :class:`StartupError` when it cannot be had."""
+    if settings.admin_token:
+        return settings.admin_token
+    path = settings.admin_token_path()
+    try:
+        token, created = accounts.ensure_admin_token(path)
+    except (accounts.AccountError, OSError) as exc:
+        raise StartupError(f"no admin token: {exc} (or set admin_token / admin_token_file)") from exc
+    if created:
+        print(f"contact: made the admin token for /api/v1/admin/reload and /metrics in {path} (mode 0600); "
+              f"send it as Authorization: Bearer $(cat {path})", file=sys.stderr, flush=True)
+        log.info("admin_token.created", path=str(path))
+    return token
+
+
+async def _admin_token_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[_admin_key] = resolve_admin_token(app[SETTINGS])
+    yield
 
 
 async def audit(request: web.Request, principal: Principal | None, action: str, target: str | None = None,
@@ -175,30 +248,39 @@ async def audit(request: web.Request, principal: Principal | None, action: str, 
 # -- login -----------------------------------------------------------------------------------------
 
 
+def _unknown_name(request: web.Request, name: str) -> str:
+    """What the audit log says of a sign-in name that is no account: never the text (it may be a password typed
+    in the wrong field, an e-mail address, a phone number), only a keyed fingerprint, the same for the same
+    text on every worker and restart (the key derives from the admin token), so that repeated guesses show."""
+    key = hashlib.sha256(b"contact audit names\0" + request.app[_admin_key].encode()).digest()
+    return "unknown name #" + hmac.new(key, name.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:12]
+
+
+def _lockout_keys(request: web.Request, name: str) -> tuple[str, str]:
+    """The lock-out's keys of a sign-in: the name tried, and the client's address (IPv6: its /64)."""
+    return f"user:{name}", f"ip:{client_key(request, request.app[SETTINGS].trust_proxy)}"
+
+
 def _check_lockout(request: web.Request, name: str) -> None:
-    failures: dict[str, tuple[int, float]] = request.app[_failures_key]
-    now = time.monotonic()
-    for key in (f"ip:{_client_ip(request)}", f"user:{name}"):
-        count, since = failures.get(key, (0, now))
-        if count >= _LOGIN_FAILURES_ALLOWED and now - since < _LOGIN_LOCK_SECONDS:
-            retry = int(_LOGIN_LOCK_SECONDS - (now - since)) + 1
-            raise TooManyAttempts(f"too many failed sign-ins; try again in {retry} s",
-                                  headers={"Retry-After": str(retry)})
+    retry = request.app[_lockout_key].retry_after(_lockout_keys(request, name))
+    if retry:
+        raise TooManyAttempts(f"too many failed sign-ins; try again in {retry} s", headers={"Retry-After": str(retry)})
 
 
-def _count_failure(request: web.Request, name: str) -> None:
-    failures: dict[str, tuple[int, float]] = request.app[_failures_key]
-    now = time.monotonic()
-    if len(failures) > 10_000:
-        failures.clear()
-    for key in (f"ip:{_client_ip(request)}", f"user:{name}"):
-        count, since = failures.get(key, (0, now))
-        failures[key] = (count + 1, since) if now - since < _LOGIN_LOCK_SECONDS else (1, now)
+def _refuse_cross_site_login(request: web.Request) -> None:
+    """Login CSRF: a sign-in is JSON (which a foreign page cannot send without a CORS preflight, and the login
+    has no CORS) from this service's own origin; a form or ``text/plain`` post from another site is refused."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the sign-in as JSON (Content-Type: application/json)")
+    site = request.headers.get("Sec-Fetch-Site", "same-origin").lower()
+    if ("Origin" in request.headers and not same_origin(request)) or site not in ("same-origin", "none"):
+        raise Forbidden("sign in from this service's own login page (cross-site request refused)", "csrf_failed")
 
 
 @routes.post("/api/v1/login")
 async def login(request: web.Request) -> web.Response:
     """Sign in with ``{"name", "password"}``; sets the session cookie and returns the CSRF token."""
+    _refuse_cross_site_login(request)
     body = await read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) \
             or not isinstance(body.get("password"), str):
@@ -207,15 +289,17 @@ async def login(request: web.Request) -> web.Response:
     _check_lockout(request, name)
     principal = await request.app[INQUIRY_LOG].read(lambda db: accounts.check_password(db, name, password))
     if principal is None:
-        _count_failure(request, name)
-        await audit(request, None, "login.failed", name)
+        request.app[_lockout_key].fail(_lockout_keys(request, name))
+        known = await request.app[INQUIRY_LOG].read(lambda db: accounts.find_user(db, name) is not None)
+        await audit(request, None, "login.failed", name if known else _unknown_name(request, name))
         raise Unauthorized("wrong name or password, or the account is disabled")
+    request.app[_lockout_key].forget(f"user:{name}")
     hours = request.app[SETTINGS].session_hours
     cookie, csrf = await request.app[INQUIRY_LOG].read(lambda db: accounts.start_session(db, principal, hours))
     await audit(request, principal, "login")
     response = web.json_response({"name": principal.name, "role": principal.role, "csrf": csrf})
     response.set_cookie(COOKIE, cookie, max_age=int(hours * 3600), path="/", httponly=True,
-                        secure=request.secure, samesite="Strict")
+                        secure=is_secure(request), samesite="Strict")
     return response
 
 
@@ -264,7 +348,8 @@ async def audit_log(request: web.Request) -> web.Response:
 def setup_auth(app: web.Application) -> None:
     """Register the login API, the login page and the credential cache."""
     app[_cache_key] = _Cache()
-    app[_failures_key] = {}
+    app[_lockout_key] = LoginLockout()
+    app.cleanup_ctx.append(_admin_token_ctx)
     app.add_routes(routes)
     app.add_routes([asset_route("/login", "login.html"), asset_route("/static/login.js", "login.js"),
                     asset_route("/static/console.css", "console.css")])

@@ -171,8 +171,8 @@ class ChatConnection:
             self.lang = lang
         if ward is not None and ward not in WARDS:
             raise BadRequest(f"'ward' must be one of: {', '.join(WARDS)}", "invalid_field")
-        if session_id is not None:
-            parse_ask({"text": "-", "session_id": session_id}, 1)  # the same rules as an ask's session_id
+        if session_id is not None:  # the same rules as an ask's: one the server did not issue is replaced
+            session_id = parse_ask({"text": "-", "session_id": session_id}, 1).session_id
         self.bind(session_id or uuid.uuid4().hex)
         assert self.session_id is not None
         state = self.app[ASSISTANT].sessions.get(self.session_id)

@@ -6,7 +6,8 @@ is healthy, knowledge-base entries, hits and misses of the matcher's memo, chats
 operator, open chat sockets.
 
 With ``--workers N`` each worker process reports its own figures (the scraper sums them).
-Access: admins (sign-in or API token), ``CONTACT_ADMIN_TOKEN``, or loopback when no token is set.
+Access: the admin token (``CONTACT_ADMIN_TOKEN``, else the file made at first start, ``admin_token_file``),
+admins' sign-in or API tokens; loopback only with ``allow_loopback_admin`` (see :func:`contact.web.auth.require_admin`).
 """
 
 from __future__ import annotations

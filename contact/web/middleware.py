@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,10 @@ from contact.masking import mask
 from contact.web.keys import SETTINGS
 
 log = structlog.get_logger(__name__)
+
+REQUEST_ID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+"""An incoming X-Request-Id kept as the request's id: a UUID, with or without its hyphens (nginx's
+``$request_id`` is 32 hex digits)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -39,9 +44,11 @@ def loggable_path(request: web.Request) -> str:
 
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bind a request id (from X-Request-Id when sane, else new) to every log line of the request."""
+    """Bind a request id to every log line of the request: the client's or proxy's X-Request-Id when it is a
+    UUID (:data:`REQUEST_ID`, not all digits), else a new one; any other value (a phone number, an e-mail
+    address, a name) is never logged or echoed."""
     incoming = request.headers.get("X-Request-Id", "")
-    request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() and incoming.isprintable() \
+    request_id = incoming if REQUEST_ID.match(incoming) and not incoming.replace("-", "").isdigit() \
         else uuid.uuid4().hex
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -126,16 +126,20 @@ PATHS: dict[str, dict[str, Any]] = {
                   errors=(400, 403, *CITIZEN)),
     },
     "/api/v1/admin/reload": {
-        "post": op("Reload the knowledge base", tag="admin", ok=ref("Reload"), auth="or-loopback",
-                   description="Admins, CONTACT_ADMIN_TOKEN, or loopback clients when no token is set. A base with "
-                               "problems is refused (422) and the old one keeps serving.",
-                   errors=(401, 403),
+        "post": op("Reload the knowledge base", tag="admin", ok=ref("Reload"), auth=True,
+                   description="The admin token (CONTACT_ADMIN_TOKEN, else the file made at first start), an "
+                               "admin's token or sign-in. One at a time, reload_interval seconds apart "
+                               "(429 with Retry-After). A base with problems is refused (422) and the old one "
+                               "keeps serving.",
+                   errors=(401, 403, 429),
                    extra_responses={"422": {"description": "The new base has problems; the old one keeps serving.",
                                             "content": {"application/json": {"schema": ref("Reload")}}}}),
     },
     "/api/v1/login": {
         "post": op("Sign in (sets the session cookie)", tag="accounts", body=ref("LoginRequest"), ok=ref("Me"),
-                   errors=(*BODY, 401, 429)),
+                   description="JSON only (415 otherwise), from this service's own origin (403 csrf_failed for "
+                               "a foreign Origin or Sec-Fetch-Site).",
+                   errors=(*BODY, 401, 403, 415, 429)),
     },
     "/api/v1/logout": {
         "post": op("Sign out", tag="accounts", ok=ref("Ok"), auth=True, errors=(401, 403)),
@@ -242,8 +246,9 @@ PATHS: dict[str, dict[str, Any]] = {
                                            "content": {"application/json": {"schema": ref("Ready")}}}}),
     },
     "/metrics": {
-        "get": op("Prometheus metrics", tag="meta", ok={"type": "string"}, ok_type="text/plain", auth="or-loopback",
-                  description="Admins, CONTACT_ADMIN_TOKEN, or loopback clients when no token is set.",
+        "get": op("Prometheus metrics", tag="meta", ok={"type": "string"}, ok_type="text/plain", auth=True,
+                  description="The admin token (CONTACT_ADMIN_TOKEN, else the file made at first start), an "
+                              "admin's token or sign-in.",
                   errors=(401, 403)),
     },
 }

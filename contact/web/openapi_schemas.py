@@ -65,8 +65,10 @@ ERROR_RESPONSES: dict[int, str] = {
     404: "No such id.",
     408: "The request body did not arrive in time (body_timeout).",
     413: "The request body is larger than max_body_bytes.",
+    415: "The body is not JSON (Content-Type: application/json is required).",
     422: "The request was understood but cannot be carried out.",
-    429: "Too many requests from this address (rate_limit); Retry-After says when to try again.",
+    429: "Too many requests from this address (rate_limit), too many failed sign-ins, or a knowledge reload "
+         "running or too recent; Retry-After says when to try again.",
     503: "Not ready (knowledge base loading) or the inquiry could not be recorded (disk full, read-only "
          "database): nothing was stored; try again or call 044-200-3939.",
 }
@@ -74,12 +76,11 @@ ERROR_RESPONSES: dict[int, str] = {
 
 def op(summary: str, *, tag: str, ok: Schema | None = None, ok_status: int = 200, ok_type: str = "application/json",
        ok_description: str = "OK", description: str | None = None, params: Iterable[Schema] = (),
-       body: Schema | None = None, errors: Iterable[int] = (), auth: bool | str = False,
+       body: Schema | None = None, errors: Iterable[int] = (), auth: bool = False,
        extra_responses: dict[str, Any] | None = None) -> dict[str, Any]:
     """One operation: its summary, parameters, request body, success response and error responses.
 
-    ``auth``: True for an API token or the session cookie; ``"or-loopback"`` when loopback clients
-    need none while no admin token is configured.
+    ``auth``: True for an API token (the admin token included) or the session cookie.
     """
     operation: dict[str, Any] = {"summary": summary, "tags": [tag]}
     if description:
@@ -98,8 +99,6 @@ def op(summary: str, *, tag: str, ok: Schema | None = None, ok_status: int = 200
     operation["responses"] = responses
     if auth:
         operation["security"] = [{"bearer": []}, {"session": []}]
-        if auth == "or-loopback":
-            operation["security"].append({})  # loopback clients need none while no admin token is set
     return operation
 
 
@@ -111,8 +110,8 @@ SCHEMAS: dict[str, Schema] = {
     }, required=["error"]),
     "AskRequest": obj({
         "text": {**STR, "minLength": 1, "description": "the question (1..max_text_chars characters after trimming)"},
-        "session_id": nullable({**STR, "pattern": "^[A-Za-z0-9_-]{8,64}$",
-                                "description": "continue a conversation (from an earlier response)"}),
+        "session_id": nullable({**STR, "description": "continue a conversation: the session_id of an earlier "
+                                "response (32 hex digits); any other value starts a new session"}),
         "ward": nullable({**STR, "enum": list(WARDS), "description": "the citizen's ward, when known"}),
         "channel": nullable({**STR, "enum": list(CHANNELS), "default": "web"}),
         "lang": nullable({**STR, "enum": list(LANGS), "default": "ja"}),

@@ -59,7 +59,7 @@ from contact.chat.suggest import MAX_QUERY_CHARS, suggester_for
 from contact.errors import ApiError, BadRequest, Unavailable
 from contact.store.accounts import Principal
 from contact.store.inquiry_log import LogUnavailable
-from contact.web.auth import audit, require
+from contact.web.auth import audit, recheck, require
 from contact.web.common import read_json, ready_engine
 from contact.web.keys import ASSISTANT, CHAT_HUB, CLOCK, HANDOFFS, INQUIRY_LOG, KNOWLEDGE, OPERATOR_DESK, SETTINGS
 from contact.web.pages import asset_route
@@ -72,6 +72,10 @@ routes = web.RouteTableDef()
 ROLE = "operator"
 MAX_FRAME_BYTES = 16 * 1024
 SEND_TIMEOUT = 10.0
+RECHECK_SECONDS = 5.0
+"""How often an idle console's credential is read again: a disabled user, a revoked token or an ended
+session loses the socket (and the queue pushes with citizens' questions) within this time; every frame the
+console sends is checked at once."""
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 _sockets: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("operator_sockets")
 """The open console sockets (closed on shutdown so that the server does not wait for them)."""
@@ -229,6 +233,31 @@ async def _error(link: _Link, frame: dict[str, Any] | None, code: str, message: 
     await link.send(out)
 
 
+async def _signed_out(request: web.Request, link: _Link) -> bool:
+    """Close the console's socket (1008) when its credential no longer names an operator: the user was
+    disabled (``contact users disable``), the token revoked, or the session ended or expired."""
+    current = await recheck(request)
+    if current is not None and current.has(ROLE):
+        return False
+    log.info("operator.signed_out", operator=link.operator)
+    with contextlib.suppress(Exception):
+        await _error(link, None, "unauthorized", "サインインが無効になりました (the account was disabled, the token "
+                     "revoked or the session ended): sign in again")
+    await link.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"signed out")
+    return True
+
+
+async def _watch_credential(request: web.Request, link: _Link) -> None:
+    """While the console is open, re-read its credential every :data:`RECHECK_SECONDS`."""
+    while not link.ws.closed:
+        await asyncio.sleep(RECHECK_SECONDS)
+        try:
+            if await _signed_out(request, link):
+                return
+        except Exception as exc:  # the store cannot be read just now: keep the socket, try again later
+            log.warning("operator.recheck_failed", operator=link.operator, error=type(exc).__name__)
+
+
 @routes.get("/api/v1/operator/ws")
 async def operator_ws(request: web.Request) -> web.StreamResponse:
     """The operators' live-chat WebSocket (see the module docstring for the protocol)."""
@@ -242,6 +271,7 @@ async def operator_ws(request: web.Request) -> web.StreamResponse:
     desk.attach(link)
     request.app[_sockets].add(ws)
     log.info("operator.connected", operator=principal.name)
+    watcher = asyncio.get_running_loop().create_task(_watch_credential(request, link))
     try:
         await link.send({"type": "welcome", "operator": principal.name, "role": principal.role, **await desk.state()})
         async for msg in ws:
@@ -252,6 +282,8 @@ async def operator_ws(request: web.Request) -> web.StreamResponse:
                 continue
             frame: dict[str, Any] | None = None
             try:
+                if await _signed_out(request, link):  # every frame: the account may have ended meanwhile
+                    break
                 if len(msg.data) > MAX_FRAME_BYTES:
                     raise BadRequest(f"message too large (limit {MAX_FRAME_BYTES} bytes)", "payload_too_large")
                 try:
@@ -276,6 +308,7 @@ async def operator_ws(request: web.Request) -> web.StreamResponse:
     except ConnectionError:
         pass
     finally:
+        watcher.cancel()
         desk.detach(link)
         request.app[_sockets].discard(ws)
         log.info("operator.disconnected", operator=principal.name, code=ws.close_code)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -63,9 +64,12 @@ def _route_pattern(canonical: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(canonical)) + "$")
 
 
+NO_CORS = frozenset({CHAT_PATH, "/api/v1/login"})
+"""Citizen endpoints without CORS: the chat checks its Origin itself; the sign-in is for this service's own
+login page only (a widget origin has no business posting passwords)."""
 _CORS_ROUTES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
     (_route_pattern(path), frozenset(m for m, p in CITIZEN_ENDPOINTS if p == path))
-    for path in sorted({p for _, p in CITIZEN_ENDPOINTS if p != CHAT_PATH})
+    for path in sorted({p for _, p in CITIZEN_ENDPOINTS if p not in NO_CORS})
 )
 
 
@@ -90,7 +94,8 @@ def is_page(request: web.Request, response: web.StreamResponse) -> bool:
     return response.content_type == "text/html" or path == "/" or path.startswith(PAGE_PREFIXES)
 
 
-def _secure(request: web.Request) -> bool:
+def is_secure(request: web.Request) -> bool:
+    """Whether the client reached us over HTTPS: directly, or ``X-Forwarded-Proto: https`` from a trusted proxy."""
     if request.secure:
         return True
     limits = request.app.get(LIMITS)
@@ -121,7 +126,7 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
         headers.setdefault("Content-Security-Policy", API_CSP)
     elif request.path == "/widget.js":
         headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
-    if _secure(request):
+    if is_secure(request):
         headers.setdefault("Strict-Transport-Security", HSTS)
     if cors_methods(request.path) is not None:
         _add_vary(response, "Origin")
@@ -208,6 +213,43 @@ async def read_body(request: web.Request, handler: Handler) -> web.StreamRespons
     return await handler(request)
 
 
+PARSER_ERROR_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+                        "Content-Security-Policy": API_CSP}
+
+
+def harden_parser_errors() -> None:
+    """Make the answers of aiohttp's HTTP parser JSON errors with ``nosniff``.
+
+    A request line or header the parser refuses (over 8 KiB, a bad character …) never reaches the app: aiohttp
+    answers it itself, in plain text and without the app's headers (no middleware or response signal runs).
+    This wraps that one answer (``RequestHandler.handle_error``, once per process): its logging and connection
+    close stay aiohttp's; the body becomes ``{"error": {"code", "message"}}`` (never the offending bytes) with
+    the headers of the API's errors."""
+    from aiohttp.web_protocol import RequestHandler
+
+    original = RequestHandler.handle_error
+    if getattr(original, "contact_json", False):
+        return
+
+    def handle_error(self: RequestHandler, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        original(self, request, status, exc, message)  # logs (filtered, see contact.logs) and may raise
+        if status >= 500:
+            code, text = "internal_error", "internal error; the request id identifies it in the logs"
+        elif status == 400:
+            code, text = "bad_request", ("the request could not be read as HTTP: a malformed request line or header, "
+                                         "or one longer than 8 KiB")
+        else:
+            code, text = "http_error", f"the request was refused by the HTTP parser ({status})"
+        response = error_response(status, code, text, PARSER_ERROR_HEADERS)
+        response.force_close()
+        return response
+
+    handle_error.contact_json = True  # type: ignore[attr-defined]
+    RequestHandler.handle_error = handle_error  # type: ignore[method-assign]
+
+
 def setup_security(app: web.Application) -> None:
-    """Add the security and CORS headers to every response of the app."""
+    """Add the security and CORS headers to every response of the app (and to the HTTP parser's errors)."""
     app.on_response_prepare.append(add_headers)
+    harden_parser_errors()

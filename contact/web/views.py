@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from contact.errors import NotFound, Unavailable
+from contact.errors import NotFound, TooManyRequests, Unavailable
 from contact.requests import parse_ask, parse_feedback
 from contact.store.inquiry_log import LogUnavailable
 from contact.web.auth import audit, require_admin
@@ -63,11 +66,43 @@ async def entry(request: web.Request) -> web.Response:
     return web.json_response(entry_json(found))
 
 
+@dataclass
+class ReloadGate:
+    """Reloads over HTTP, one at a time and ``reload_interval`` seconds apart (from the end of one to the start
+    of the next): each builds a whole new matcher (CPU and memory), so a burst of them must not pile up."""
+
+    running: bool = False
+    finished: float = -math.inf
+
+    def enter(self, interval: float, now: float) -> None:
+        """Take the gate, or raise 429 with Retry-After (a reload is running, or the last ended too recently)."""
+        if self.running:
+            raise TooManyRequests("a knowledge reload is running; try again when it has finished", "reload_running",
+                                  headers={"Retry-After": str(max(1, math.ceil(interval)))})
+        wait = self.finished + interval - now
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise TooManyRequests(f"the knowledge base was reloaded moments ago; try again in {seconds} s",
+                                  headers={"Retry-After": str(seconds)})
+        self.running = True
+
+    def leave(self, now: float) -> None:
+        self.running, self.finished = False, now
+
+
+RELOAD_GATE = web.AppKey("reload_gate", ReloadGate)
+
+
 @routes.post("/api/v1/admin/reload")
 async def reload_knowledge(request: web.Request) -> web.Response:
     """Reload the knowledge base; a base with problems is refused and the old one keeps serving."""
     principal = await require_admin(request)
-    result = await request.app[KNOWLEDGE].reload()
+    gate = request.app[RELOAD_GATE]
+    gate.enter(request.app[SETTINGS].reload_interval, time.monotonic())
+    try:
+        result = await request.app[KNOWLEDGE].reload()
+    finally:
+        gate.leave(time.monotonic())
     await audit(request, principal, "knowledge.reload", ok=result.ok, entries=result.entries)
     body = {"ok": result.ok, "entries": result.entries, "seconds": round(result.seconds, 3),
             "problems": list(result.problems[:100])}
