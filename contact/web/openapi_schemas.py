@@ -140,6 +140,9 @@ SCHEMAS: dict[str, Schema] = {
         "clarify": nullable(ref("Clarify")),
         "follow_ups": array(STR),
         "ward": nullable(STR),
+        "lang": {**STR, "enum": ["ja", "en"], "description": "the language of the reply: en for lang=en or a "
+                 "question written in English (an entry without English text is given in Japanese, said so in "
+                 "English)"},
         "explain": {"type": "object", "description": "with debug: how the matcher decided"},
     }, required=["inquiry_id", "session_id", "kind", "message", "answer", "confidence", "candidates", "clarify",
                  "follow_ups"]),
