@@ -61,10 +61,10 @@ def english_answer(kb: KnowledgeBase, entry: Sourced, japanese: Answer, foci: Se
         parts += _office_lines(entry, foci, cp)
     if isinstance(entry, Window):
         parts += _window_lines(kb, entry, cp)
-    if _uncertain(entry):
-        parts.append(UNVERIFIED.format(line=line))
-    elif entry.certainty == "secondary":
+    if entry.certainty == "secondary":
         parts.append(SECONDARY.format(line=line))
+    elif _uncertain(entry):
+        parts.append(UNVERIFIED.format(line=line))
     return replace(japanese, title=entry.en.title, text=dedupe_sentences("\n".join(parts)),
                    checklist=_checklist(kb, entry) or japanese.checklist)
 
