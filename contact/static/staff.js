@@ -305,7 +305,7 @@
           el("br"), el("code", { text: f.entry_id })]), td(CERTAINTY[f.certainty] || f.certainty || "—"),
           td(f.source_date || "—"), td(f.reviewed || "—"), td(f.detail)]);
       }, "該当する情報はありません。");
-      return b.items.length > 500 ? "先頭の500件を表示しています（全" + n(b.items.length) + "件）。" : n(b.items.length) + "件";
+      return "知識の鮮度を表示しました（" + (b.items.length > 500 ? "全" + n(b.items.length) + "件のうち先頭の500件" : n(b.items.length) + "件") + "）。";
     });
   };
   fillSelect("kb-kind", Object.keys(KB_KINDS), KB_KINDS);
