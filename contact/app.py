@@ -25,7 +25,7 @@ from contact.errors import StartupError
 from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
 from contact.store.inquiry_log import DATABASE_ERRORS, InquiryLog, describe_error
-from contact.web import auth, chat, openapi, openings, operator, staff, views
+from contact.web import auth, chat, kb_report, openapi, openings, operator, staff, views
 from contact.web.keys import ASSISTANT, CLOCK, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from contact.web.metrics import METRICS, setup_metrics
 from contact.web.middleware import json_errors, request_context
@@ -100,6 +100,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(openings.routes)
     app.add_routes(openapi.routes)
     staff.setup_staff(app)
+    app.add_routes(kb_report.routes)
     auth.setup_auth(app)
     setup_metrics(app)
     return app

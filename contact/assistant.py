@@ -180,6 +180,7 @@ def response_body(inquiry_id: str, session_id: str, reply: Reply, debug: bool = 
                     if reply.clarify else None),
         "follow_ups": list(reply.follow_ups),
         "ward": reply.ward,
+        "lang": reply.lang,
     }
     if debug:
         body["explain"] = reply.explain

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from intents import english_answer as en_text
 from intents.availability import NOT_ASKED_ABOUT, asks_if_possible, availability_answer, kind_in, place_word_in
 from intents.compose import Answer, ContactPoint, compose, contact_point
 from intents.cues import Cues
@@ -46,7 +47,7 @@ from intents.synonyms import Synonyms
 from intents.tokenize import Token, Tokenizer, content_terms, term_units
 from knowledge.calendar_text import Lang, describe_day, format_opening
 from knowledge.loader import KnowledgeBase
-from knowledge.schema import WARDS, Faq, Procedure
+from knowledge.schema import WARDS, Faq, Procedure, Sourced
 
 ReplyKind = Literal["answer", "clarify", "fallback", "handoff", "smalltalk"]
 
@@ -187,6 +188,8 @@ class Reply:
     text: str = ""
     """For replies without an entry (fallback, handoff, small talk): what to say."""
     explain: dict[str, object] = field(default_factory=dict)
+    lang: str = "ja"
+    """The language of the reply's texts: "en" for ``lang=en`` and for questions written in English."""
 
 
 Ranked = tuple[Understanding, str | None, tuple[Candidate, ...]]
@@ -614,6 +617,9 @@ class Engine:
     def respond(self, text: str, ctx: Context, ranked: Ranked | None = None) -> Reply:
         """The reply to a question: ``ranked`` is its :meth:`prepare` (computed here when not given)."""
         u, ward, candidates = ranked if ranked is not None else self.prepare(text, ctx.ward)
+        # An English question gets an English answer, whatever the session's language.
+        en = ctx.lang == "en" or self.english.is_english(u.normalized)
+        ctx = replace(ctx, lang="en" if en else "ja")
         top = candidates[0] if candidates else None
         explain: dict[str, object] = {
             "terms": list(u.terms), "foci": list(u.foci), "ward": ward,
@@ -624,11 +630,18 @@ class Engine:
         }
 
         def reply(kind: ReplyKind, confidence: float, **kw: object) -> Reply:
+            if en:
+                kw = self._english_parts(kw)
             return Reply(kind=kind, confidence=round(confidence, 3), candidates=tuple(candidates[:5]),
-                         ward=ward, understanding=u, explain=explain, **kw)  # type: ignore[arg-type]
+                         ward=ward, understanding=u, explain=explain, lang=ctx.lang,
+                         **kw)  # type: ignore[arg-type]
+
+        def answer_for(entry: Sourced) -> Answer:
+            answer = compose(self.kb, entry, u.foci, ward, self.contact)
+            return en_text.english_answer(self.kb, entry, answer, u.foci, self.contact) if en else answer
 
         if self.cues.wants_handoff(u.cue_text):
-            return reply("handoff", 1.0, text=self._handoff_text(), topic=ctx.topic)
+            return reply("handoff", 1.0, text=self._handoff_text(en), topic=ctx.topic)
 
         key_terms = [t for t in u.terms if t not in self._cue_words and t not in DATE_WORDS
                      and t not in WARDS and not (t == u.entities.ward_source and self._only_ward(u))]
@@ -636,11 +649,12 @@ class Engine:
         if not key_terms and ctx.topic and (u.foci or u.entities.ward):
             entry = self.kb.get(ctx.topic)
             if entry is not None:
-                answer = compose(self.kb, entry, u.foci, ward, self.contact)
+                answer = answer_for(entry)
                 return reply("answer", 0.8, answer=answer, topic=ctx.topic,
                              follow_ups=self._follow_ups(ctx.topic, u.foci))
         if u.entities.ward and not u.foci and not [t for t in key_terms if t not in RESIDENCE_WORDS]:
-            return reply("smalltalk", 1.0, text=f"{u.entities.ward}ですね。ご質問をどうぞ。")
+            return reply("smalltalk", 1.0, text=en_text.ward_noted_text(u.entities.ward) if en
+                         else f"{u.entities.ward}ですね。ご質問をどうぞ。")
 
         # Opening days: a time is asked about and nothing but a place is named.
         # A bare weekday ("土曜日に出せますか") asks about Saturdays in general, not about one date.
@@ -663,27 +677,31 @@ class Engine:
         confidence = self._confidence(candidates)
         smalltalk = self.cues.smalltalk_kind(u.cue_text)
         if smalltalk and len(u.normalized) <= 20 and confidence < self.thresholds.answer + 0.2:
-            return reply("smalltalk", 1.0, text=_SMALLTALK[smalltalk], topic=ctx.topic)
+            return reply("smalltalk", 1.0, text=(en_text.SMALLTALK if en else _SMALLTALK)[smalltalk], topic=ctx.topic)
 
         # Chatter and routes: out of scope by their words, unless the question also names a city office
         # (行き方 to a ward office is access) or matches an entry's names squarely.
         beyond = self.cues.out_of_scope(u.cue_text)
         if beyond and not u.entities.offices and not (top is not None and dict(top.features).get("name", 0) >= 0.8):
             explain["out_of_scope"] = beyond
-            return reply("fallback", min(confidence, self.thresholds.answer / 2), text=_OUT_OF_SCOPE[beyond],
+            return reply("fallback", min(confidence, self.thresholds.answer / 2),
+                         text=(en_text.OUT_OF_SCOPE if en else _OUT_OF_SCOPE)[beyond],
                          follow_ups=("オペレーターと話したい",))
 
         if u.entities.elsewhere and not u.entities.ward:
             explain["elsewhere"] = u.entities.elsewhere
             return reply("fallback", min(confidence, self.thresholds.answer / 2), text=self._elsewhere_text(
-                u.entities.elsewhere), follow_ups=("オペレーターと話したい",))
+                u.entities.elsewhere, en), follow_ups=("オペレーターと話したい",))
         if top is None or confidence < self.thresholds.answer:
-            return reply("fallback", confidence, text=self._fallback_text(), follow_ups=("オペレーターと話したい",))
+            return reply("fallback", confidence, text=self._fallback_text(en), follow_ups=("オペレーターと話したい",))
 
         # "住民票は溝口の行政サービスコーナーで取れる？": a procedure at a kind of place.
         possible = self._availability(u, candidates)
         if possible is not None:
             explain["route"] = "availability"
+            if en:  # the answer about that one place is written in Japanese only
+                possible = replace(possible, text=en_text.ONLY_JAPANESE.format(line=self.contact.line("en"))
+                                   + "\n" + possible.text)
             return reply("answer", max(confidence, 0.8), answer=possible, topic=possible.entry_id,
                          follow_ups=self._follow_ups(possible.entry_id, u.foci))
 
@@ -705,7 +723,7 @@ class Engine:
 
         entry = self.kb.get(top.entry_id)
         assert entry is not None
-        answer = compose(self.kb, entry, u.foci, ward, self.contact)
+        answer = answer_for(entry)
         if isinstance(entry, Procedure):
             answer = self._with_calendar(answer, entry.saturday is True, u, mentions, ward, ctx)
         elif isinstance(entry, Faq) and "saturday" in u.foci:  # its text says what; the calendar says when
@@ -728,7 +746,8 @@ class Engine:
         if "saturday" in u.foci and on_saturdays:
             upcoming = cal.next_openings(place.profile, ctx.now, n=1, kind="saturday")
             if upcoming:
-                next_line = f"次の土曜開庁日は {format_opening(upcoming[0])} です。"
+                next_line = (f"The next Saturday opening is {format_opening(upcoming[0], 'en')}." if ctx.lang == "en"
+                             else f"次の土曜開庁日は {format_opening(upcoming[0])} です。")
                 return replace(answer, text=f"{answer.text}\n{next_line}")
         return answer
 
@@ -819,18 +838,39 @@ class Engine:
                 out.append(str(title))
         return tuple(out[:4])
 
-    def _handoff_text(self) -> str:
+    def _english_parts(self, kw: dict[str, object]) -> dict[str, object]:
+        """A reply's clarifying question and follow-up buttons in English (its texts are chosen where it is
+        made)."""
+        out = dict(kw)
+        clarify = kw.get("clarify")
+        if isinstance(clarify, Clarify):
+            question = en_text.CLARIFY_WARD if clarify.options == WARDS else en_text.CLARIFY_WHICH
+            out["clarify"] = replace(clarify, question=question)
+        follow_ups = kw.get("follow_ups")
+        if isinstance(follow_ups, tuple):
+            # Related entries stay under their Japanese names: a button sends its text back as the next
+            # question, and the names are what the matcher knows.
+            out["follow_ups"] = tuple(en_text.FOLLOW_UPS.get(str(f), str(f)) for f in follow_ups)
+        return out
+
+    def _handoff_text(self, en: bool = False) -> str:
         cp = self.contact
+        if en:
+            return en_text.handoff_text(cp)
         return (f"オペレーターにおつなぎします。お電話の場合は{cp.name}（{cp.phone}、{cp.hours}）"
                 "でもお受けしています。")
 
-    def _elsewhere_text(self, place: str) -> str:
+    def _elsewhere_text(self, place: str, en: bool = False) -> str:
         cp = self.contact
+        if en:
+            return en_text.elsewhere_text(place, cp)
         return (f"申し訳ありません。{place}の手続きや施設については、こちらではお答えできません（わかりません）。"
                 f"{place}にお問い合わせください。川崎市のことでしたら{cp.name}（{cp.phone}、{cp.hours}）でもお受けしています。")
 
-    def _fallback_text(self) -> str:
+    def _fallback_text(self, en: bool = False) -> str:
         cp = self.contact
+        if en:
+            return en_text.fallback_text(cp)
         return (f"申し訳ありません。そのご質問にはお答えできる情報が見つかりませんでした（わかりません）。"
                 f"{cp.name}（{cp.phone}、{cp.hours}）にお問い合わせいただくか、オペレーターにおつなぎします。")
 

@@ -21,6 +21,7 @@ from intents.normalize import normalize
 DEFAULT_PATH = Path(__file__).parent / "data" / "english.yaml"
 
 _LATIN = re.compile(r"[a-z]")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _WORD = re.compile(r"(?<![a-z0-9'])[a-z][a-z'\-]*(?![a-z0-9'])")
 
 
@@ -61,6 +62,14 @@ class English:
     def load(cls, path: Path = DEFAULT_PATH) -> English:
         with path.open(encoding="utf-8") as f:
             return cls.from_mapping(yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+    def is_english(self, text: str) -> bool:
+        """Whether a normalised question is written in English: no Japanese script, and either an English
+        function word or at least three Latin words ("PayPay", "LINE Pay" alone are names, not English)."""
+        if _JAPANESE.search(text):
+            return False
+        words = _WORD.findall(text)
+        return any(w in self.stop for w in words) or len(words) >= 3
 
     def translate(self, text: str) -> str:
         """Normalised text with its English phrases in Japanese and English function words dropped."""

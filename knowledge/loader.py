@@ -172,7 +172,7 @@ mentions it follows when it changes."""
 def _expand_fact_references(tables: dict[str, dict[str, Any]], problems: list[Problem]) -> None:
     places: dict[str, Office | Window] = {**tables["offices"], **tables["windows"]}
 
-    def fact(faq_id: str, kind: str, ref: str) -> str:
+    def fact(faq_id: str, kind: str, ref: str, where: tuple[str, str] = ("faqs", "answer")) -> str:
         place = places.get(ref)
         value: str | None = None
         if place is not None:
@@ -181,7 +181,7 @@ def _expand_fact_references(tables: dict[str, dict[str, Any]], problems: list[Pr
             elif isinstance(place, Office) and place.hours is not None:
                 value = place.hours.text.rstrip("。")
         if value is None:
-            problems.append(Problem("faqs", faq_id, "answer",
+            problems.append(Problem(where[0], faq_id, where[1],
                                     f"{{{{{kind}:{ref}}}}}: no {kind} on an office or window '{ref}'"))
             return ""
         return value
@@ -197,6 +197,21 @@ def _expand_fact_references(tables: dict[str, dict[str, Any]], problems: list[Pr
             problems.append(Problem("faqs", faq_id, "answer",
                                     "malformed {{…}} reference (use {{phone:ID}} or {{hours:ID}})"))
         tables["faqs"][faq_id] = faq.model_copy(update={"answer": answer})
+    for kind, table in tables.items():
+        for entry_id, entry in list(table.items()):
+            if entry.en is None or "{{" not in entry.en.text:
+                continue
+            def fill_en(m: re.Match[str], kind: str = kind, entry_id: str = entry_id) -> str:
+                if m.group(1) != "phone":  # hours are written in Japanese on the office
+                    problems.append(Problem(kind, entry_id, "en.text", f"{m.group(0)}: only {{{{phone:ID}}}} "
+                                            "can be referred to in English text; write the hours in English"))
+                    return ""
+                return fact(entry_id, "phone", m.group(2), (kind, "en.text"))
+
+            text = _FACT_REF.sub(fill_en, entry.en.text)
+            if "{{" in text:
+                problems.append(Problem(kind, entry_id, "en.text", "malformed {{…}} reference (use {{phone:ID}})"))
+            table[entry_id] = entry.model_copy(update={"en": entry.en.model_copy(update={"text": text})})
 
 
 def load(directory: Path | str, learned: bool = True) -> KnowledgeBase:

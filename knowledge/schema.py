@@ -56,6 +56,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class EnglishText(_Strict):
+    """An entry's answer in English, written from the same source as its Japanese text (``en:`` in YAML).
+
+    ``text`` may refer to an office's or window's number as ``{{phone:ID}}``, like an FAQ's answer.
+    An entry without one is answered in English by saying so, with its Japanese text and the contact
+    center's line (``intents.english_answer``)."""
+
+    title: NonEmpty
+    text: NonEmpty
+
+
 class Sourced(_Strict):
     """Fields every fact-bearing entry carries."""
 
@@ -69,6 +80,8 @@ class Sourced(_Strict):
     certainty: Certainty = "confirmed"
     unverified: tuple[str, ...] = ()
     """Names of fields whose value is not verified; answers point to the window for them."""
+    en: EnglishText | None = None
+    """The answer in English, where it has been written (``lang=en`` and English questions)."""
 
 
 class Hours(_Strict):

@@ -288,6 +288,30 @@
     $("report-save").setAttribute("href", url("/api/v1/reports/monthly", { month: month, download: 1 }, true));
   }
 
+  // -- knowledge base: stale and uncertain facts (GET /api/v1/kb/findings) ------------------------------
+  var KB_KINDS = { "contradiction": "矛盾", "unstructured-phone": "本文だけの電話番号", "unmarked-secondary": "二次情報の印なし",
+    "old-source": "出典が古い", "no-source-date": "出典の日付なし", "review-overdue": "確認から時間経過", "secondary": "二次情報・未確認" };
+  var CERTAINTY = { confirmed: "確認済み", secondary: "二次情報", unverified: "未確認" };
+  views.kb = function () {
+    var years = parseInt($("kb-age").value, 10) || 3;
+    var p = new URLSearchParams({ max_age_days: String(years * 365) });
+    if ($("kb-kind").value) p.set("kind", $("kb-kind").value);
+    return api("/api/v1/kb/findings?" + p.toString()).then(function (b) {
+      $("kb-counts").textContent = b.today + " 時点、" + n(b.entries) + "件のエントリ：" + b.kinds.map(function (k) {
+        return (KB_KINDS[k] || k) + " " + n(b.counts[k]);
+      }).join("、");
+      rows($("kb-findings"), b.items.slice(0, 500), function (f) {
+        return el("tr", {}, [td(KB_KINDS[f.kind] || f.kind), el("td", {}, [el("span", { text: f.title || f.entry_id }),
+          el("br"), el("code", { text: f.entry_id })]), td(CERTAINTY[f.certainty] || f.certainty || "—"),
+          td(f.source_date || "—"), td(f.reviewed || "—"), td(f.detail)]);
+      }, "該当する情報はありません。");
+      return "知識の鮮度を表示しました（" + (b.items.length > 500 ? "全" + n(b.items.length) + "件のうち先頭の500件" : n(b.items.length) + "件") + "）。";
+    });
+  };
+  fillSelect("kb-kind", Object.keys(KB_KINDS), KB_KINDS);
+  $("kb-go").addEventListener("click", function () { load("kb", true); });
+  $("kb-kind").addEventListener("change", function () { load("kb", true); });
+
   // -- tabs ---------------------------------------------------------------------------------------------
   var tabs = Array.prototype.slice.call(document.querySelectorAll('[role="tab"]'));
   function select(name, focusPanel) {

@@ -270,7 +270,7 @@
       if (it.cancel && S.queued) b.appendChild(el('p', {}, [el('button', { type: 'button', text: L.cancel, on: cancelHandoff })]));
       return wrap('s', L.note, [b]);
     }
-    var d = it.d, a = d.answer, bubble = el('div', { class: 'bubble', lang: 'ja' });
+    var d = it.d, a = d.answer, bubble = el('div', { class: 'bubble', lang: d.lang === 'en' ? 'en' : 'ja' });
     if (a) {
       bubble.appendChild(el('h3', { text: a.title }));
       var list = a.checklist || [], text = a.text || '';

@@ -234,6 +234,18 @@ PATHS: dict[str, dict[str, Any]] = {
                    ok=ref("Phrasing"), errors=(*BODY, 401, 403, 404),
                    description="Accepted phrasings reach the matcher through `contact kb learned --into KB_DIR`."),
     },
+    "/api/v1/kb/findings": {
+        "get": op("Stale and uncertain facts of the knowledge base (staff)", tag="staff", auth=True,
+                  params=[query("kind", "comma-separated finding kinds (default: all): contradiction, "
+                                "unstructured-phone, unmarked-secondary, old-source, no-source-date, "
+                                "review-overdue, secondary"),
+                          query("max_age_days", "sources older than this are old-source (default 1095)", schema=INT),
+                          query("max_review_days", "reviews older than this are overdue (default 365)",
+                                schema=INT)],
+                  ok=ref("KbFindings"), errors=(*STAFF_ERRORS, 503),
+                  description="What `contact kb check` lists, with each entry's title, certainty, source, "
+                              "source date and review date."),
+    },
     "/api/v1/openapi.json": {
         "get": op("This description", tag="meta", ok={"type": "object"}),
     },

@@ -139,9 +139,21 @@ SCHEMAS: dict[str, Schema] = {
         "clarify": nullable(ref("Clarify")),
         "follow_ups": array(STR),
         "ward": nullable(STR),
+        "lang": {**STR, "enum": ["ja", "en"], "description": "the language of the reply: en for lang=en or a "
+                 "question written in English (an entry without English text is given in Japanese, said so in "
+                 "English)"},
         "explain": {"type": "object", "description": "with debug: how the matcher decided"},
     }, required=["inquiry_id", "session_id", "kind", "message", "answer", "confidence", "candidates", "clarify",
                  "follow_ups"]),
+    "KbFinding": obj({
+        "kind": STR, "entry_id": STR, "detail": STR, "title": nullable(STR), "certainty": nullable(STR),
+        "source_url": nullable(STR), "source_date": nullable(STR), "reviewed": nullable(STR),
+    }, required=["kind", "entry_id", "detail"]),
+    "KbFindings": obj({
+        "today": STR, "entries": INT, "max_age_days": INT,
+        "counts": {"type": "object", "additionalProperties": INT, "description": "findings by kind (whole base)"},
+        "kinds": array(STR), "items": array(ref("KbFinding")),
+    }, required=["today", "entries", "counts", "items"]),
     "FeedbackRequest": obj({
         "inquiry_id": {**STR, "minLength": 1},
         "helpful": BOOL,

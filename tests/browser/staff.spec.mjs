@@ -124,6 +124,14 @@ try {
   const report = await page.request.get(base + href);
   check('the report opens (signed-in cookie)', report.status() === 200 && (await report.text()).includes('2026年10月'));
 
+  await page.click('#tab-kb');
+  await status(page, '知識の鮮度を表示しました');
+  check('stale and uncertain facts listed', await page.locator('#kb-findings tr').count() > 0);
+  await page.selectOption('#kb-kind', 'secondary');
+  await status(page, '知識の鮮度を表示しました');
+  check('filtered to one kind', (await page.locator('#kb-findings td:first-child').allInnerTexts()).every((t) => t === '二次情報・未確認'));
+  result.axe.kb = await runAxe(page, 'kb');
+
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ja-JP', bypassCSP: true,
     storageState: await context.storageState() });
   const small = await phone.newPage();
