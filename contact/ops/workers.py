@@ -43,6 +43,7 @@ import structlog
 from aiohttp import web
 
 from contact.config import Settings
+from contact.store import events
 
 log = structlog.get_logger(__name__)
 
@@ -135,7 +136,12 @@ def _supervise(settings: Settings, reserved: socket.socket) -> int:
                 return  # each worker gets one stop signal: a second would cut its clean shutdown short
             stopping = True
             log.info("workers.stopping", signal=signal.Signals(signum).name, workers=len(workers))
-        for pid in list(workers):
+        targets = list(workers)
+        if signum == signal.SIGHUP and targets:
+            # One worker reloads and tells the others over the store's event bus (contact.web.reloads):
+            # each worker then reloads once, and with PostgreSQL every node does too.
+            targets = [min(targets, key=lambda pid: workers[pid].index)]
+        for pid in targets:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
 
@@ -176,6 +182,7 @@ def _worker(settings: Settings, index: int, parent: int) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the app listens for it (knowledge reload)
+    events.new_process_id()  # this worker's own origin on the event bus
     processors = structlog.get_config()["processors"]
     if isinstance(processors, list):
         processors.insert(0, _tag(index))

@@ -30,9 +30,10 @@ Protocol (one JSON object per text frame; ``id`` is an optional client string ec
 Asks are validated by :func:`contact.requests.parse_ask` (channel ``web``) and answered by
 :meth:`contact.assistant.Assistant.ask`, so they are logged exactly like HTTP asks. Bad frames get an
 error frame, never a disconnect; only frames over the hard size limit (aiohttp closes with 1009) and a
-client that keeps flooding past the rate limit (closed with 1008) lose the connection. The session
-(ward, topic) lives in the assistant's sessions, keyed by ``session_id``: a reconnect with the same id
-continues the conversation, and ``hello`` restores the ward the widget remembers after a server restart.
+client that keeps flooding past the rate limit (closed with 1008) lose the connection. The session's
+conversation (ward, topic, offered candidates) lives in the store's ``conversations`` table, keyed by
+``session_id``: a reconnect with the same id, on any worker or node, continues the conversation, and
+``hello`` restores the ward the widget remembers when the store has forgotten it.
 
 Handoff: inside the contact center's hours (サンキューコールかわさき, every day 8:00–21:00 Asia/Tokyo, by
 the app's clock) the chat joins :class:`contact.chat.handoffs.HandoffQueue`, persisted in the
@@ -175,15 +176,13 @@ class ChatConnection:
             parse_ask({"text": "-", "session_id": session_id}, 1)  # the same rules as an ask's session_id
         self.bind(session_id or uuid.uuid4().hex)
         assert self.session_id is not None
-        state = self.app[ASSISTANT].sessions.get(self.session_id)
-        if state.ward is None and ward is not None:
-            state.ward = ward  # the widget remembers the ward across a server restart
+        known_ward = await self.app[ASSISTANT].session_ward(self.session_id, ward)
         now = self.app[CLOCK].now()
         queue = self.app[HANDOFFS]
         ticket = queue.for_session(self.session_id)
         center = center_of(self.app)
         frame: dict[str, Any] = {
-            "type": "welcome", "session_id": self.session_id, "ward": state.ward, "lang": self.lang,
+            "type": "welcome", "session_id": self.session_id, "ward": known_ward, "lang": self.lang,
             "contact": contact_info(center, now, self.lang),
             "handoff": handoff_frame(ticket, queue, center, now, self.lang) if ticket else None,
             "max_text_chars": self.app[SETTINGS].max_text_chars,

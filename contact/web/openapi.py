@@ -128,7 +128,8 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/admin/reload": {
         "post": op("Reload the knowledge base", tag="admin", ok=ref("Reload"), auth="or-loopback",
                    description="Admins, CONTACT_ADMIN_TOKEN, or loopback clients when no token is set. A base with "
-                               "problems is refused (422) and the old one keeps serving.",
+                               "problems is refused (422) and the old one keeps serving; a good one is "
+                               "broadcast on the store's event bus, so every worker and node reloads.",
                    errors=(401, 403),
                    extra_responses={"422": {"description": "The new base has problems; the old one keeps serving.",
                                             "content": {"application/json": {"schema": ref("Reload")}}}}),

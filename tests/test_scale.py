@@ -1,0 +1,130 @@
+"""One service across processes: ``contact serve --workers 2`` (real processes on one real port) keeps
+conversations, limits and reloads whichever worker answers (PostgreSQL nodes: tests/test_postgres.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server import Server
+
+SHIPPED_KB = Path(__file__).parent.parent / "knowledge" / "data"
+NEW_FAQ = """
+- id: faq-scale-test
+  question: 月面出張所の開所時間を教えてください
+  answer: 月面出張所は試験用の架空の窓口です。
+  category: その他
+  department: 総務企画局
+  source_url: https://www.city.kawasaki.jp/
+  reviewed: 2026-11-20
+"""
+
+pytestmark = pytest.mark.slow
+
+WARDS = ("川崎区", "幸区", "中原区", "高津区", "宮前区", "多摩区", "麻生区")
+
+
+def call(base: str, path: str, payload: object | None = None, headers: dict[str, str] | None = None,
+         method: str | None = None) -> tuple[int, Any, dict[str, str]]:
+    """One request on a new connection (so that the kernel may give it to either worker)."""
+    data = json.dumps(payload).encode() if payload is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read()), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read()), dict(e.headers)
+
+
+def wait_for_workers(server: Server, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while server.output().count("======== Running on") < count:
+        assert time.monotonic() < deadline, server.output()
+        assert server.proc.poll() is None, server.output()
+        time.sleep(0.2)
+
+
+def workers_of(output: str, event: str) -> list[int]:
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{") and f'"event": "{event}"' in line]
+    return [line["worker"] for line in lines]
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Two workers on one port and one SQLite file; every test gives its client its own address
+    (X-Forwarded-For behind one trusted proxy), so that each has its own rate-limit bucket."""
+    workdir = tmp_path_factory.mktemp("workers")
+    shutil.copytree(SHIPPED_KB, workdir / "kb")  # the reload test edits it
+    server = Server(workdir, env={"CONTACT_WORKERS": "2", "CONTACT_ENCODERS": "none", "CONTACT_TRUST_PROXY": "1",
+                                  "CONTACT_RATE_LIMIT": "30", "CONTACT_RATE_LIMIT_BURST": "10",
+                                  "CONTACT_KB": str(workdir / "kb")})
+    try:
+        wait_for_workers(server, 2)
+        yield server
+    finally:
+        server.stop()
+
+
+def test_twenty_conversations_keep_their_ward_across_two_workers(two_workers: Server) -> None:
+    """20 of 20 conversations (each question on a new connection, so either worker may answer it) keep the
+    ward said first: the follow-up 保険年金課は何階？ is answered for that ward, and both workers answered."""
+    kept = 0
+    for n in range(20):
+        ward = WARDS[n % len(WARDS)]
+        client = {"X-Forwarded-For": f"198.51.100.{n + 1}"}
+        status, first, _ = call(two_workers.base, "/api/v1/ask", {"text": f"{ward}に住んでいます"}, client)
+        assert status == 200, first
+        status, follow, _ = call(two_workers.base, "/api/v1/ask",
+                                 {"text": "保険年金課は何階？", "session_id": first["session_id"]}, client)
+        assert status == 200, follow
+        if follow["kind"] == "answer" and follow["ward"] == ward and f"{ward}役所" in follow["answer"]["title"]:
+            kept += 1
+    assert kept == 20
+    assert set(workers_of(two_workers.output(), "ask")) == {1, 2}, "both workers answered"
+
+
+def versions(base: str, processes: int = 2) -> dict[str, str]:
+    """``process → kb_version`` from /readyz, asked on new connections until ``processes`` have answered."""
+    seen: dict[str, str] = {}
+    for _ in range(200):
+        status, ready, _ = call(base, "/readyz")
+        assert status == 200, ready
+        seen[ready["process"]] = ready["kb_version"]
+        if len(seen) == processes:
+            return seen
+    raise AssertionError(f"only {len(seen)} processes answered /readyz")
+
+
+def test_one_reload_reloads_every_worker(two_workers: Server) -> None:
+    """One POST /api/v1/admin/reload (to whichever worker takes it) brings a new entry to both workers:
+    /readyz of each shows the new version, and 20 asks on new connections all get the new answer."""
+    kb = Path(two_workers.db).parent.parent / "kb"
+    before = versions(two_workers.base)
+    assert len(set(before.values())) == 1
+    question = {"text": "月面出張所の開所時間を教えてください"}
+    client = {"X-Forwarded-For": "203.0.113.7"}
+    status, old, _ = call(two_workers.base, "/api/v1/ask", question, client)
+    assert status == 200 and (old["answer"] or {}).get("entry_id") != "faq-scale-test"
+    faqs = kb / "faqs" / "misc.yaml"
+    faqs.write_text(faqs.read_text(encoding="utf-8") + NEW_FAQ, encoding="utf-8")
+    status, reloaded, _ = call(two_workers.base, "/api/v1/admin/reload", {}, method="POST")
+    assert status == 200 and reloaded["ok"] and reloaded["broadcast"], reloaded
+    assert reloaded["version"] not in before.values()
+    deadline = time.monotonic() + 60
+    while set((now := versions(two_workers.base)).values()) != {reloaded["version"]}:
+        assert time.monotonic() < deadline, now
+        time.sleep(0.2)
+    answers = [call(two_workers.base, "/api/v1/ask", question, {"X-Forwarded-For": f"203.0.113.{n + 10}"})[1]
+               for n in range(20)]
+    assert [(a["answer"] or {}).get("entry_id") for a in answers] == ["faq-scale-test"] * 20
+    assert set(workers_of(two_workers.output(), "kb.reload_heard")) <= {1, 2}
+    assert len(workers_of(two_workers.output(), "kb.reload_heard")) == 1, "the other worker heard it, once"
