@@ -128,3 +128,29 @@ def test_one_reload_reloads_every_worker(two_workers: Server) -> None:
     assert [(a["answer"] or {}).get("entry_id") for a in answers] == ["faq-scale-test"] * 20
     assert set(workers_of(two_workers.output(), "kb.reload_heard")) <= {1, 2}
     assert len(workers_of(two_workers.output(), "kb.reload_heard")) == 1, "the other worker heard it, once"
+
+
+def test_a_rate_limit_holds_across_workers(two_workers: Server) -> None:
+    """Burst 10, then 30 a minute, for one client whose requests both workers answer: at most 10 plus what
+    the rate refills pass (not 10 × 2), and both workers refused some."""
+    client = {"X-Forwarded-For": "192.0.2.44"}
+    started = time.monotonic()
+    statuses = [call(two_workers.base, "/api/v1/offices", headers=client)[0] for _ in range(40)]
+    elapsed = time.monotonic() - started
+    allowed = statuses.count(200)
+    assert set(statuses) == {200, 429}
+    assert 10 <= allowed <= 10 + int(elapsed * 30 / 60) + 1, (allowed, elapsed)
+    assert set(workers_of(two_workers.output(), "rate_limited")) == {1, 2}
+
+
+def test_sign_in_lock_out_counts_across_workers(two_workers: Server) -> None:
+    """Five wrong passwords for one name lock it, whichever workers took them: every later attempt is 429."""
+    statuses = []
+    for n in range(12):
+        status, body, _ = call(two_workers.base, "/api/v1/login", {"name": "nobody", "password": "wrong"},
+                               {"X-Forwarded-For": f"192.0.2.{100 + n}"})
+        statuses.append((status, body["error"]["code"]))
+    assert [s for s, _ in statuses] == [401] * 5 + [429] * 7, statuses
+    logins = [json.loads(line) for line in two_workers.output().splitlines()
+              if line.startswith("{") and '"path": "/api/v1/login"' in line and '"event": "http"' in line]
+    assert {line["worker"] for line in logins} == {1, 2}, "both workers took sign-ins"

@@ -44,6 +44,7 @@ from aiohttp import web
 
 from contact.config import Settings
 from contact.store import events
+from contact.web.limiters import share_between_workers
 
 log = structlog.get_logger(__name__)
 
@@ -102,6 +103,7 @@ def serve_workers(settings: Settings) -> int:
         print(f"contact: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 2
     settings = settings.with_(port=reserved.getsockname()[1])
+    share_between_workers(settings.rate_limit, settings.rate_limit_burst)  # one rate limit for the node
     print(f"contact: {settings.workers} workers on http://{settings.host}:{settings.port}", flush=True)
     try:
         return _supervise(settings, reserved)

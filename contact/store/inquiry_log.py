@@ -340,7 +340,7 @@ class InquiryLog:
 
     async def login_failures(self, keys: Sequence[str]) -> dict[str, tuple[int, float]]:
         """``key → (failed sign-ins, since when, wall-clock seconds)`` for the keys that have any."""
-        return dict(await self.read(lambda db: counters.failures(db, keys)))
+        return dict(await self.read(lambda db: dict(counters.failures(db, keys))))
 
     async def count_login_failure(self, keys: Sequence[str], window: float) -> None:
         """One more failed sign-in for each key (restarting a key's count when its window has passed);

@@ -75,7 +75,6 @@ class _Cache:
 
 
 _cache_key = web.AppKey("auth_cache", _Cache)
-_failures_key = web.AppKey("login_failures", dict)
 
 
 def _client_ip(request: web.Request) -> str:
@@ -175,10 +174,12 @@ async def audit(request: web.Request, principal: Principal | None, action: str, 
 # -- login -----------------------------------------------------------------------------------------
 
 
-def _check_lockout(request: web.Request, name: str) -> None:
-    failures: dict[str, tuple[int, float]] = request.app[_failures_key]
-    now = time.monotonic()
-    for key in (f"ip:{_client_ip(request)}", f"user:{name}"):
+async def _check_lockout(request: web.Request, name: str) -> None:
+    # The counts live in the store (contact.store.counters): every worker and node sees the same figures.
+    keys = (f"ip:{_client_ip(request)}", f"user:{name}")
+    failures = await request.app[INQUIRY_LOG].login_failures(keys)
+    now = time.time()
+    for key in keys:
         count, since = failures.get(key, (0, now))
         if count >= _LOGIN_FAILURES_ALLOWED and now - since < _LOGIN_LOCK_SECONDS:
             retry = int(_LOGIN_LOCK_SECONDS - (now - since)) + 1
@@ -186,14 +187,9 @@ def _check_lockout(request: web.Request, name: str) -> None:
                                   headers={"Retry-After": str(retry)})
 
 
-def _count_failure(request: web.Request, name: str) -> None:
-    failures: dict[str, tuple[int, float]] = request.app[_failures_key]
-    now = time.monotonic()
-    if len(failures) > 10_000:
-        failures.clear()
-    for key in (f"ip:{_client_ip(request)}", f"user:{name}"):
-        count, since = failures.get(key, (0, now))
-        failures[key] = (count + 1, since) if now - since < _LOGIN_LOCK_SECONDS else (1, now)
+async def _count_failure(request: web.Request, name: str) -> None:
+    keys = (f"ip:{_client_ip(request)}", f"user:{name}")
+    await request.app[INQUIRY_LOG].count_login_failure(keys, _LOGIN_LOCK_SECONDS)
 
 
 @routes.post("/api/v1/login")
@@ -204,10 +200,10 @@ async def login(request: web.Request) -> web.Response:
             or not isinstance(body.get("password"), str):
         raise BadRequest("send {\"name\": str, \"password\": str}", "invalid_field")
     name, password = body["name"][:64], body["password"][:1024]
-    _check_lockout(request, name)
+    await _check_lockout(request, name)
     principal = await request.app[INQUIRY_LOG].read(lambda db: accounts.check_password(db, name, password))
     if principal is None:
-        _count_failure(request, name)
+        await _count_failure(request, name)
         await audit(request, None, "login.failed", name)
         raise Unauthorized("wrong name or password, or the account is disabled")
     hours = request.app[SETTINGS].session_hours
@@ -264,7 +260,6 @@ async def audit_log(request: web.Request) -> web.Response:
 def setup_auth(app: web.Application) -> None:
     """Register the login API, the login page and the credential cache."""
     app[_cache_key] = _Cache()
-    app[_failures_key] = {}
     app.add_routes(routes)
     app.add_routes([asset_route("/login", "login.html"), asset_route("/static/login.js", "login.js"),
                     asset_route("/static/console.css", "console.css")])
