@@ -154,3 +154,34 @@ def test_sign_in_lock_out_counts_across_workers(two_workers: Server) -> None:
     logins = [json.loads(line) for line in two_workers.output().splitlines()
               if line.startswith("{") and '"path": "/api/v1/login"' in line and '"event": "http"' in line]
     assert {line["worker"] for line in logins} == {1, 2}, "both workers took sign-ins"
+
+
+def scrape(base: str) -> dict[str, float]:
+    """``/metrics`` as ``{sample line without its value: value}``."""
+    with urllib.request.urlopen(base + "/metrics", timeout=30) as r:
+        text = r.read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+def replies(samples: dict[str, float]) -> float:
+    return sum(v for k, v in samples.items() if k.startswith("contact_replies_total"))
+
+
+def test_metrics_report_the_whole_node(two_workers: Server) -> None:
+    """/metrics sums both workers: 20 asks answered by both raise the replies counter by 20 in every scrape,
+    whichever worker answers it; the inquiry log's rows are both workers' rows."""
+    before = [scrape(two_workers.base) for _ in range(4)]
+    assert len({replies(s) for s in before}) == 1, "every scrape sees the same node-wide figure"
+    for n in range(20):
+        status, _, _ = call(two_workers.base, "/api/v1/ask", {"text": "住民票はいくらですか"},
+                            {"X-Forwarded-For": f"192.0.2.{200 + n}"})
+        assert status == 200
+    after = [scrape(two_workers.base) for _ in range(4)]
+    assert {replies(s) - replies(before[0]) for s in after} == {20.0}
+    assert all(s["contact_log_healthy"] == 1 for s in after)
+    assert all(s["contact_knowledge_entries"] > 100 for s in after)

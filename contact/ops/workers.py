@@ -31,9 +31,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -41,9 +43,11 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from prometheus_client import multiprocess
 
 from contact.config import Settings
 from contact.store import events
+from contact.web import metrics
 from contact.web.limiters import share_between_workers
 
 log = structlog.get_logger(__name__)
@@ -104,11 +108,14 @@ def serve_workers(settings: Settings) -> int:
         return 2
     settings = settings.with_(port=reserved.getsockname()[1])
     share_between_workers(settings.rate_limit, settings.rate_limit_burst)  # one rate limit for the node
+    metrics.MULTIPROCESS_DIR = tempfile.mkdtemp(prefix="contact-metrics-")  # one /metrics for the node
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics.MULTIPROCESS_DIR  # where prometheus_client writes values
     print(f"contact: {settings.workers} workers on http://{settings.host}:{settings.port}", flush=True)
     try:
         return _supervise(settings, reserved)
     finally:
         reserved.close()
+        shutil.rmtree(metrics.MULTIPROCESS_DIR, ignore_errors=True)
 
 
 def _supervise(settings: Settings, reserved: socket.socket) -> int:
@@ -159,6 +166,8 @@ def _supervise(settings: Settings, reserved: socket.socket) -> int:
             worker = workers.pop(pid, None)
             if worker is None:
                 continue
+            if metrics.MULTIPROCESS_DIR is not None:
+                multiprocess.mark_process_dead(pid, metrics.MULTIPROCESS_DIR)  # its live gauges go
             code = os.waitstatus_to_exitcode(status)
             if code == 0 and stopping:
                 continue
