@@ -3,6 +3,7 @@ conversations, limits and reloads whichever worker answers (PostgreSQL nodes: te
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import time
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.server import Server
@@ -58,12 +60,94 @@ def workers_of(output: str, event: str) -> list[int]:
     return [line["worker"] for line in lines]
 
 
+_TOKENS: dict[str, str] = {}
+
+
+def operator_token(db: str) -> str:
+    """An operator account ``sato`` in the database (made once, before the servers start); its API token."""
+    from contact.store import accounts
+    from contact.store.inquiry_log import connect, migrate
+
+    if db not in _TOKENS:
+        Path(db).parent.mkdir(parents=True, exist_ok=True) if "://" not in db else None
+        conn = connect(db)
+        try:
+            migrate(conn)
+            accounts.add_user(conn, "sato", "operator", "correct horse battery")
+            _TOKENS[db] = accounts.issue_token(conn, "sato", "test")
+        finally:
+            conn.conn.close()
+    return _TOKENS[db]
+
+
+async def frame(ws: Any, kind: str, **match: Any) -> dict[str, Any]:
+    """The next frame of ``kind`` (and the given fields) on a WebSocket, within 15 s."""
+    async with asyncio.timeout(15):
+        while True:
+            got = await ws.receive_json()
+            if got.get("type") == kind and all(got.get(k) == v for k, v in match.items()):
+                return got  # type: ignore[no-any-return]
+
+
+async def handoff_across(citizen_base: str, operator_base: str, token: str) -> dict[str, int]:
+    """A citizen's chat and an operator's console held by two different processes, through queue, claim,
+    messages both ways, a reconnect of the widget and the close; what happened, counted."""
+    seen = {"claimed": 0, "to_citizen": 0, "to_operator": 0, "replayed": 0, "closed": 0}
+    async with aiohttp.ClientSession() as session:
+        citizen = await session.ws_connect(citizen_base.replace("http", "ws") + "/api/v1/chat")
+        await citizen.send_json({"type": "hello"})
+        welcome = await frame(citizen, "welcome")
+        session_id, citizen_process = welcome["session_id"], welcome["process"]
+        op = None
+        for _ in range(40):  # new connections until one is held by another process than the citizen's
+            candidate = await session.ws_connect(operator_base.replace("http", "ws") + "/api/v1/operator/ws",
+                                                 headers={"Authorization": f"Bearer {token}"})
+            if (await frame(candidate, "welcome"))["process"] != citizen_process:
+                op = candidate
+                break
+            await candidate.close()
+        assert op is not None, "no operator connection on another process"
+        await citizen.send_json({"type": "handoff"})
+        handoff_id = (await frame(citizen, "handoff", status="queued"))["handoff_id"]
+        queued = await frame(op, "queue", event="queued")
+        assert queued["handoff"]["id"] == handoff_id
+        await op.send_json({"type": "claim", "handoff_id": handoff_id})
+        await frame(op, "claimed")
+        await frame(citizen, "handoff", status="claimed")
+        seen["claimed"] += 1
+        await op.send_json({"type": "reply", "handoff_id": handoff_id, "text": "オペレーターの佐藤です"})
+        first = await frame(citizen, "operator_message")
+        seen["to_citizen"] += first["text"] == "オペレーターの佐藤です"
+        await citizen.send_json({"type": "ask", "text": "転入届の持ち物を教えてください"})
+        heard = await frame(op, "message")
+        while heard["message"]["sender"] != "citizen":  # the echo of the operator's own reply comes first
+            heard = await frame(op, "message")
+        seen["to_operator"] += heard["message"]["text"] == "転入届の持ち物を教えてください"
+        await citizen.close()
+        await asyncio.sleep(0.5)  # the widget is away
+        await op.send_json({"type": "reply", "handoff_id": handoff_id, "text": "本人確認書類をお持ちください"})
+        await frame(op, "message")
+        again = await session.ws_connect(citizen_base.replace("http", "ws") + "/api/v1/chat")
+        await again.send_json({"type": "hello", "session_id": session_id, "last_message_id": first["id"]})
+        assert (await frame(again, "welcome"))["handoff"]["status"] == "claimed"
+        missed = await frame(again, "operator_message")
+        seen["replayed"] += missed["text"] == "本人確認書類をお持ちください"
+        await op.send_json({"type": "close", "handoff_id": handoff_id, "resolution": "answered"})
+        await frame(op, "closed")
+        await frame(again, "handoff", status="closed")
+        seen["closed"] += 1
+        await again.close()
+        await op.close()
+    return seen
+
+
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Two workers on one port and one SQLite file; every test gives its client its own address
     (X-Forwarded-For behind one trusted proxy), so that each has its own rate-limit bucket."""
     workdir = tmp_path_factory.mktemp("workers")
     shutil.copytree(SHIPPED_KB, workdir / "kb")  # the reload test edits it
+    operator_token(str(workdir / "var" / "contact.sqlite3"))
     server = Server(workdir, env={"CONTACT_WORKERS": "2", "CONTACT_ENCODERS": "none", "CONTACT_TRUST_PROXY": "1",
                                   "CONTACT_RATE_LIMIT": "30", "CONTACT_RATE_LIMIT_BURST": "10",
                                   "CONTACT_KB": str(workdir / "kb")})
@@ -185,3 +269,11 @@ def test_metrics_report_the_whole_node(two_workers: Server) -> None:
     assert {replies(s) - replies(before[0]) for s in after} == {20.0}
     assert all(s["contact_log_healthy"] == 1 for s in after)
     assert all(s["contact_knowledge_entries"] > 100 for s in after)
+
+
+async def test_a_handoff_between_a_citizen_and_an_operator_on_two_workers(two_workers: Server) -> None:
+    """The citizen's chat on one worker, the operator's console on the other: the queue, the claim,
+    messages both ways, the widget's reconnect (nothing missed) and the close all reach the other side."""
+    token = operator_token(str(two_workers.db))
+    seen = await handoff_across(two_workers.base, two_workers.base, token)
+    assert seen == {"claimed": 1, "to_citizen": 1, "to_operator": 1, "replayed": 1, "closed": 1}

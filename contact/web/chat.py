@@ -63,12 +63,14 @@ from contact.chat.handoffs import HANDOFF_REASONS, Handoff, HandoffQueue
 from contact.chat.hub import ChatHub, ChatLimits, TokenBucket, contact_info, handoff_frame, send_frame
 from contact.errors import ApiError, BadRequest, NotFound, Unavailable
 from contact.requests import LANGS, parse_ask, parse_feedback
+from contact.store import events
 from contact.store.inquiry_log import LogUnavailable
 from contact.web.keys import (
     ASSISTANT,
     CHAT_HUB,
     CHAT_LIMITS,
     CLOCK,
+    EVENTS,
     HANDOFFS,
     INQUIRY_LOG,
     KNOWLEDGE,
@@ -82,6 +84,9 @@ from knowledge.schema import WARDS
 log = structlog.get_logger(__name__)
 
 routes = web.RouteTableDef()
+
+HANDOFF_CHANNEL = "handoff"
+"""Event-bus channel of handoff queue changes (every process keeps the same queue)."""
 
 
 def center_of(app: web.Application) -> ContactPoint:
@@ -186,6 +191,7 @@ class ChatConnection:
             "contact": contact_info(center, now, self.lang),
             "handoff": handoff_frame(ticket, queue, center, now, self.lang) if ticket else None,
             "max_text_chars": self.app[SETTINGS].max_text_chars,
+            "process": events.PROCESS_ID,
         }
         if reply_to is not None:
             frame["reply_to"] = reply_to
@@ -348,6 +354,21 @@ async def _chat_ctx(app: web.Application) -> AsyncIterator[None]:
         hub.push(item.session_id, handoff_frame(item, queue, center_of(app), app[CLOCK].now(), item.lang))
 
     queue.listeners.append(tell_citizen)
+    store = app[INQUIRY_LOG]
+
+    async def publish(item: Handoff) -> None:
+        """Every other worker and node hears of the change (their operators' queues, their citizens' sockets)."""
+        try:
+            await store.publish(HANDOFF_CHANNEL, item.to_json(), origin=events.PROCESS_ID)
+        except LogUnavailable:
+            log.warning("handoff.not_broadcast", handoff_id=item.id, status=item.status)
+
+    def heard(payload: dict[str, Any], origin: str | None) -> None:
+        if origin != events.PROCESS_ID:
+            queue.apply(payload)
+
+    queue.publish = publish
+    app[EVENTS].subscribe(HANDOFF_CHANNEL, heard)
     app[HANDOFFS] = queue
     yield
 
