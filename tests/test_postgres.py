@@ -151,10 +151,11 @@ async def test_the_service_and_the_staff_views_run_on_postgres(aiohttp_client, s
 
 def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
     """Two nodes on one PostgreSQL: 20 of 20 conversations begun on one node keep their ward on the other;
-    a reload asked of node A (LISTEN/NOTIFY) changes the answers of node B."""
+    a citizen's chat on node A and the operator on node B go through queue, claim, messages both ways,
+    reconnect and close (LISTEN/NOTIFY); a reload asked of node A changes the answers of node B."""
     import shutil
 
-    from tests.test_scale import NEW_FAQ, SHIPPED_KB, WARDS, call, versions
+    from tests.test_scale import NEW_FAQ, SHIPPED_KB, WARDS, call, handoff_across, operator_token, versions
 
     kb = tmp_path / "kb"
     shutil.copytree(SHIPPED_KB, kb)  # both nodes deploy the same directory
@@ -173,6 +174,8 @@ def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
             if follow["kind"] == "answer" and follow["ward"] == ward and f"{ward}役所" in follow["answer"]["title"]:
                 kept += 1
         assert kept == 20
+        seen = asyncio.run(handoff_across(a.base, b.base, operator_token(pg_url)))
+        assert seen == {"claimed": 1, "to_citizen": 1, "to_operator": 1, "replayed": 1, "closed": 1}
         question = {"text": "月面出張所の開所時間を教えてください"}
         assert (call(b.base, "/api/v1/ask", question)[1]["answer"] or {}).get("entry_id") != "faq-scale-test"
         faqs = kb / "faqs" / "misc.yaml"
