@@ -277,3 +277,20 @@ async def test_a_handoff_between_a_citizen_and_an_operator_on_two_workers(two_wo
     token = operator_token(str(two_workers.db))
     seen = await handoff_across(two_workers.base, two_workers.base, token)
     assert seen == {"claimed": 1, "to_citizen": 1, "to_operator": 1, "replayed": 1, "closed": 1}
+
+
+def test_sighup_to_the_parent_reloads_every_worker_once(two_workers: Server) -> None:
+    """kill -HUP of the parent: one worker reloads and tells the other, so each worker reloads once."""
+    import signal
+
+    def loaded() -> list[int]:
+        return workers_of(two_workers.output(), "kb.loaded")
+
+    before = loaded()
+    two_workers.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    while len(loaded()) < len(before) + 2:
+        assert time.monotonic() < deadline, loaded()
+        time.sleep(0.2)
+    time.sleep(1.0)  # and no more than that
+    assert sorted(loaded()[len(before):]) == [1, 2]

@@ -13,7 +13,8 @@ the parent process:
    still committed before its answer is sent) — and listens on the port with ``SO_REUSEPORT``, so
    the kernel spreads new connections over the workers;
 4. forwards SIGTERM and SIGINT (clean stop: in-flight requests finish, accepted inquiries are
-   committed) and SIGHUP (knowledge reload) to every worker, and waits for them;
+   committed) to every worker, and SIGHUP (knowledge reload) to one worker, which reloads and tells the
+   others over the store's event bus (``contact.web.reloads``), and waits for them;
 5. reports a worker that dies (its exit status or signal, on stderr and in the JSON log). A worker
    that dies after it has served for a while is started again; one that fails while starting (a
    bad knowledge base, a port in use) is not, and when no worker is left the parent exits.
@@ -21,9 +22,12 @@ the parent process:
 Exit status of the parent: 0 when every worker stopped cleanly after SIGTERM/SIGINT, 2 when the
 workers could not start, 1 otherwise. Workers tag their log lines with ``"worker": i``.
 
-What stays per process: the chat hub and the operators' handoff queue (``contact.chat``), the
-sessions' memory of ward and topic (``contact.assistant.Sessions``), rate limits and metrics. See
-the README ("Several worker processes") for what that means for live chat.
+Before forking it also makes what the workers share: the rate-limit buckets in shared memory
+(``contact.web.limiters.SharedBuckets``) and the directory of prometheus_client's multiprocess mode, so
+that ``/metrics`` reports the whole node. Conversations, handoffs, chat relays, reloads and sign-in
+lock-outs go through the store (``contact.store.conversations``, ``events``, ``counters``), so any
+worker continues what another began. Still per worker: the open-chat limits. See the README
+("Several worker processes").
 """
 
 from __future__ import annotations
