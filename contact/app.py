@@ -10,8 +10,6 @@ each resource opened and closed in a ``cleanup_ctx``. See docs/architecture.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -24,12 +22,14 @@ from contact.config import Settings
 from contact.errors import StartupError
 from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
-from contact.store.inquiry_log import DATABASE_ERRORS, InquiryLog, describe_error
+from contact.store.events import EventBus
+from contact.store.inquiry_log import DATABASE_ERRORS, InquiryLog, connect, describe_error
 from contact.web import auth, chat, kb_report, openapi, openings, operator, staff, views
-from contact.web.keys import ASSISTANT, CLOCK, INQUIRY_LOG, KNOWLEDGE, SETTINGS
+from contact.web.keys import ASSISTANT, CLOCK, EVENTS, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from contact.web.metrics import METRICS, setup_metrics
 from contact.web.middleware import json_errors, request_context
 from contact.web.ratelimit import citizen_limits, setup_limits
+from contact.web.reloads import setup_reloads
 from contact.web.security import cors, read_body, setup_security
 
 
@@ -63,22 +63,22 @@ async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     app[ASSISTANT] = Assistant(knowledge, app[INQUIRY_LOG], app[CLOCK], masker)
     replies = app[METRICS].replies
     app[ASSISTANT].on_reply = lambda kind: replies.labels(kind).inc()
-    loop = asyncio.get_running_loop()
-    reloads: set[asyncio.Task[object]] = set()
-
-    def on_sighup() -> None:
-        task = loop.create_task(knowledge.reload())
-        reloads.add(task)
-        task.add_done_callback(reloads.discard)
-
-    # Not the main thread (some test runners) or no SIGHUP on this platform: reload by HTTP only.
-    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        loop.add_signal_handler(signal.SIGHUP, on_sighup)
     yield
-    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        loop.remove_signal_handler(signal.SIGHUP)
     knowledge.matcher.shutdown(wait=False)
     knowledge.slow_encoders.shutdown(wait=False)
+
+
+async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
+    """This process's listener on the store's event bus (reloads, handoffs and chats of other processes)."""
+    settings = app[SETTINGS]
+    bus = EventBus(settings.db, lambda: connect(settings.db, settings.durability))
+    app[EVENTS] = bus
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, bus.start, asyncio.get_running_loop())
+    except (*DATABASE_ERRORS, OSError) as exc:
+        raise StartupError(f"the event bus cannot read the database: {describe_error(exc)}") from exc
+    yield
+    await asyncio.get_running_loop().run_in_executor(None, bus.stop)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -93,6 +93,8 @@ def create_app(settings: Settings) -> web.Application:
     setup_security(app)
     app.cleanup_ctx.append(_inquiry_log_ctx)
     app.cleanup_ctx.append(_knowledge_ctx)
+    app.cleanup_ctx.append(_events_ctx)
+    setup_reloads(app)
     app.add_routes(views.routes)
     app[views.RELOAD_GATE] = views.ReloadGate()
     chat.setup_chat(app)

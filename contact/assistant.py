@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -20,46 +18,12 @@ from contact.config import Clock
 from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
 from contact.requests import AskRequest, FeedbackRequest
+from contact.store.conversations import Conversation
 from contact.store.inquiry_log import INTEGRITY_ERRORS, InquiryLog, LogUnavailable
 from intents.engine import Context, Reply
 from knowledge.schema import WARDS
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass
-class SessionState:
-    ward: str | None = None
-    topic: str | None = None
-    turns: int = 0
-    updated: float = field(default_factory=time.monotonic)
-    offered: tuple[str, str, tuple[str, ...]] | None = None
-    """(inquiry id, masked text, candidate entry ids) of the last unclear question, whose candidates the
-    citizen may pick next (``pick_of``): the pick is proposed as a phrasing of the picked entry."""
-
-
-class Sessions:
-    """What each chat session remembers (ward, topic), bounded in number and age."""
-
-    def __init__(self, max_sessions: int = 50_000, ttl_seconds: float = 3 * 3600) -> None:
-        self._items: OrderedDict[str, SessionState] = OrderedDict()
-        self.max_sessions = max_sessions
-        self.ttl = ttl_seconds
-
-    def get(self, session_id: str) -> SessionState:
-        state = self._items.get(session_id)
-        now = time.monotonic()
-        if state is None or now - state.updated > self.ttl:
-            state = SessionState()
-        self._items[session_id] = state
-        self._items.move_to_end(session_id)
-        state.updated = now
-        while len(self._items) > self.max_sessions:
-            self._items.popitem(last=False)
-        return state
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 class Assistant:
@@ -68,14 +32,25 @@ class Assistant:
         self.log = inquiry_log
         self.clock = clock
         self.masker = masker
-        self.sessions = Sessions()
         self.on_reply: Callable[[str], None] = lambda kind: None
         """Called with the kind of every reply (the /metrics counter)."""
 
+    async def session_ward(self, session_id: str, ward: str | None = None) -> str | None:
+        """The ward the session's conversation knows; ``ward`` becomes it when it knows none yet (the widget
+        remembers the ward across a server restart and says it in its hello)."""
+        state = await self.log.conversation(session_id)
+        if state.ward is None and ward is not None:
+            state.ward = ward
+            await self.log.save_conversation(state)
+        return state.ward
+
     async def ask(self, req: AskRequest) -> dict[str, Any]:
         started = time.perf_counter()
-        session_id = req.session_id or uuid.uuid4().hex
-        state = self.sessions.get(session_id)
+        # The conversation lives in the store: whichever worker or node answered the last question, this
+        # one continues it (a new session has nothing to read).
+        state = (await self.log.conversation(req.session_id) if req.session_id
+                 else Conversation(uuid.uuid4().hex))
+        session_id = state.session_id
         if req.ward:
             state.ward = req.ward
         engine = self.knowledge.engine
@@ -91,6 +66,9 @@ class Assistant:
         latency_ms = (time.perf_counter() - started) * 1000
         entry = engine.kb.get(reply.answer.entry_id) if reply.answer else None
         masked = self.masker.mask(req.text)
+        picked = self._picked(state, req, reply)
+        state.offered = ((inquiry_id, masked, tuple(c.entry_id for c in reply.candidates[:5]))
+                         if reply.kind in ("clarify", "fallback") and reply.candidates else None)
         await self.log.record(
             {
                 "id": inquiry_id,
@@ -107,30 +85,36 @@ class Assistant:
                 "confidence": reply.confidence,
                 "latency_ms": round(latency_ms, 3),
                 "candidates": [c.entry_id for c in reply.candidates],
-            }
+            },
+            conversation=state,  # in the inquiry's transaction: no commit of its own
         )
         self.on_reply(reply.kind)
-        await self._learn_from_pick(state, req, reply, inquiry_id, masked)
+        if picked is not None:
+            await self._learn_from_pick(picked, reply)
         log.info("ask", inquiry_id=inquiry_id, kind=reply.kind, entry_id=body["answer"] and body["answer"]["entry_id"],
                  confidence=reply.confidence, latency_ms=round(latency_ms, 2), channel=req.channel)
         return body
 
-    async def _learn_from_pick(self, state: SessionState, req: AskRequest, reply: Reply, inquiry_id: str,
-                               masked: str) -> None:
-        """A citizen picked a candidate offered after an unclear question: propose that question as a phrasing
-        of the picked entry (for an editor to accept). Remember this question's candidates when it is unclear."""
-        offered, state.offered = state.offered, None
+    @staticmethod
+    def _picked(state: Conversation, req: AskRequest, reply: Reply) -> tuple[str, str] | None:
+        """(inquiry id, masked text) of the unclear question whose offered candidate the citizen picked."""
+        offered = state.offered
         if (req.pick_of and offered is not None and offered[0] == req.pick_of and reply.kind == "answer"
                 and reply.answer is not None and reply.answer.entry_id in offered[2] and req.text not in WARDS):
-            try:
-                await self.log.propose_phrasing(entry_id=reply.answer.entry_id, text=offered[1], origin="citizen",
-                                                inquiry_id=offered[0])
-            except Exception as exc:  # the answer is sent all the same; only the proposal is lost
-                if not isinstance(exc, (LogUnavailable, *INTEGRITY_ERRORS)):
-                    raise
-                log.warning("phrasing.not_recorded", inquiry_id=offered[0])
-        if reply.kind in ("clarify", "fallback") and reply.candidates:
-            state.offered = (inquiry_id, masked, tuple(c.entry_id for c in reply.candidates[:5]))
+            return offered[0], offered[1]
+        return None
+
+    async def _learn_from_pick(self, picked: tuple[str, str], reply: Reply) -> None:
+        """A citizen picked a candidate offered after an unclear question: propose that question as a phrasing
+        of the picked entry (for an editor to accept)."""
+        assert reply.answer is not None
+        try:
+            await self.log.propose_phrasing(entry_id=reply.answer.entry_id, text=picked[1], origin="citizen",
+                                            inquiry_id=picked[0])
+        except Exception as exc:  # the answer is sent all the same; only the proposal is lost
+            if not isinstance(exc, (LogUnavailable, *INTEGRITY_ERRORS)):
+                raise
+            log.warning("phrasing.not_recorded", inquiry_id=picked[0])
 
     async def feedback(self, req: FeedbackRequest) -> bool:
         """Store feedback; False when the inquiry id is unknown."""

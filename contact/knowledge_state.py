@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,18 @@ class ReloadResult:
     entries: int
     seconds: float
     problems: tuple[str, ...] = ()
+    version: str | None = None
+    """The version served after the reload (the old one when the new base was refused)."""
+
+
+def directory_version(directory: Path) -> str:
+    """The knowledge base's version: the first 12 hex digits of a SHA-256 over every file's relative path
+    and bytes. The same files give the same version on every node; any edit changes it."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 class KnowledgeState:
@@ -59,6 +72,11 @@ class KnowledgeState:
         self._lock = asyncio.Lock()
         self.last_problems: tuple[str, ...] = ()
         self.loaded_at: dt.datetime | None = None
+        self.version: str | None = None
+        """:func:`directory_version` of the base being served (``/readyz``)."""
+        self.reload_started: float = 0.0
+        """Wall-clock time the last reload started reading the directory (a reload asked for before it
+        is already served)."""
 
     @property
     def engine(self) -> Engine:
@@ -82,7 +100,8 @@ class KnowledgeState:
     def encoders_active(self) -> tuple[str, ...]:
         return tuple(self._engine.dense) if self._engine is not None else ()
 
-    def _build(self) -> Engine:
+    def _build(self) -> tuple[Engine, str]:
+        version = directory_version(self.directory)
         kb = load(self.directory)
         # A fresh tokenizer per build: Sudachi tokenizers must not be shared between threads.
         engine = Engine(kb, tokenizer=Tokenizer.for_kb(kb), memo_size=self.memo_size, encoders=self._encoders(),
@@ -90,7 +109,7 @@ class KnowledgeState:
         for name, index in engine.dense.items():
             log.info("dense.index", encoder=name, texts=index.n_texts, embedded=index.embedded,
                      seconds=round(index.build_seconds, 2))
-        return engine
+        return engine, version
 
     async def prepare(self, engine: Engine, text: str, ward: str | None) -> Ranked | None:
         """A question understood and ranked (encoders included): from the memo on the event loop, else on
@@ -113,16 +132,19 @@ class KnowledgeState:
         """Load and index the directory in a worker thread; keep the old engine on any problem."""
         async with self._lock:
             started = time.perf_counter()
+            self.reload_started = time.time()
             try:
-                engine = await asyncio.get_running_loop().run_in_executor(None, self._build)
+                engine, version = await asyncio.get_running_loop().run_in_executor(None, self._build)
             except KnowledgeError as exc:
                 self.last_problems = tuple(str(p) for p in exc.problems)
                 log.error("kb.reload_failed", problems=len(exc.problems), first=self.last_problems[:5])
                 return ReloadResult(False, len(self._engine.kb) if self._engine else 0,
-                                    time.perf_counter() - started, self.last_problems)
+                                    time.perf_counter() - started, self.last_problems, self.version)
             self._engine = engine
+            self.version = version
             self.last_problems = ()
             self.loaded_at = dt.datetime.now(dt.UTC)
             seconds = time.perf_counter() - started
-            log.info("kb.loaded", entries=len(engine.kb), seconds=round(seconds, 3), directory=str(self.directory))
-            return ReloadResult(True, len(engine.kb), seconds)
+            log.info("kb.loaded", entries=len(engine.kb), seconds=round(seconds, 3), directory=str(self.directory),
+                     version=version)
+            return ReloadResult(True, len(engine.kb), seconds, version=version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -146,3 +147,57 @@ async def test_the_service_and_the_staff_views_run_on_postgres(aiohttp_client, s
     assert csv.status == 200 and (await csv.read()).startswith(b"\xef\xbb\xbf")
     report = await client.get("/api/v1/reports/monthly?month=2026-11", headers=staff)
     assert report.status == 200 and "<svg" in await report.text()
+
+
+def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
+    """Two nodes on one PostgreSQL: 20 of 20 conversations begun on one node keep their ward on the other;
+    a citizen's chat on node A and the operator on node B go through queue, claim, messages both ways,
+    reconnect and close (LISTEN/NOTIFY); a reload asked of node A changes the answers of node B."""
+    import shutil
+
+    from tests.test_scale import (
+        ADMIN,
+        ADMIN_TOKEN,
+        NEW_FAQ,
+        SHIPPED_KB,
+        WARDS,
+        call,
+        handoff_across,
+        operator_token,
+        versions,
+    )
+
+    kb = tmp_path / "kb"
+    shutil.copytree(SHIPPED_KB, kb)  # both nodes deploy the same directory
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    env = {"CONTACT_DB": pg_url, "CONTACT_ENCODERS": "none", "CONTACT_KB": str(kb), "CONTACT_RATE_LIMIT": "0",
+           "CONTACT_ADMIN_TOKEN": ADMIN_TOKEN}
+    a, b = (Server(tmp_path / name, env=env) for name in ("a", "b"))
+    try:
+        kept = 0
+        for n in range(20):
+            ward = WARDS[n % len(WARDS)]
+            first_node, second_node = (a, b) if n % 2 else (b, a)
+            _, first, _ = call(first_node.base, "/api/v1/ask", {"text": f"{ward}に住んでいます"})
+            _, follow, _ = call(second_node.base, "/api/v1/ask",
+                                {"text": "保険年金課は何階？", "session_id": first["session_id"]})
+            if follow["kind"] == "answer" and follow["ward"] == ward and f"{ward}役所" in follow["answer"]["title"]:
+                kept += 1
+        assert kept == 20
+        seen = asyncio.run(handoff_across(a.base, b.base, operator_token(pg_url)))
+        assert seen == {"claimed": 1, "to_citizen": 1, "to_operator": 1, "replayed": 1, "closed": 1}
+        question = {"text": "月面出張所の開所時間を教えてください"}
+        assert (call(b.base, "/api/v1/ask", question)[1]["answer"] or {}).get("entry_id") != "faq-scale-test"
+        faqs = kb / "faqs" / "misc.yaml"
+        faqs.write_text(faqs.read_text(encoding="utf-8") + NEW_FAQ, encoding="utf-8")
+        status, reloaded, _ = call(a.base, "/api/v1/admin/reload", {}, ADMIN, method="POST")
+        assert status == 200 and reloaded["broadcast"], reloaded
+        deadline = time.monotonic() + 60
+        while versions(b.base, 1) != {call(b.base, "/readyz")[1]["process"]: reloaded["version"]}:
+            assert time.monotonic() < deadline, "node B did not reload"
+            time.sleep(0.1)
+        assert call(b.base, "/api/v1/ask", question)[1]["answer"]["entry_id"] == "faq-scale-test"
+    finally:
+        a.stop()
+        b.stop()

@@ -39,7 +39,8 @@ from contact.chat.hub import ChatHub
 from contact.config import Clock
 from contact.errors import BadRequest
 from contact.masking import Masker
-from contact.store.inquiry_log import InquiryLog
+from contact.store import events
+from contact.store.inquiry_log import InquiryLog, LogUnavailable
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import WARDS
 
@@ -54,6 +55,8 @@ MAX_NOTE_CHARS = 2000
 MAX_CATEGORY_CHARS = 100
 MAX_REPLY_CHARS = 2000
 HISTORY_INQUIRIES = 50
+RELAY_CHANNEL = "chat"
+"""Event-bus channel of live chat frames for sockets on other processes."""
 CHAT_TEXT_CHARS = 1000
 """The text of a chat's record: the citizen's messages to the operator, joined, at most this long."""
 
@@ -338,18 +341,55 @@ class OperatorDesk:
         if len(text) > MAX_REPLY_CHARS:
             raise Refused("text_too_long", f"メッセージは{MAX_REPLY_CHARS}文字までです。")
         stored = await self._store_message(item, "operator", operator, text)
-        delivered = await self.hub.send(item.session_id, {
-            "type": "operator_message", "id": stored["id"], "handoff_id": item.id, "text": text, "at": stored["at"]})
-        message = {**stored, "text": text, "delivered": delivered > 0}
-        await self._send(self._of(operator), {"type": "message", "handoff_id": item.id, "message": message})
+        to_citizen = {"type": "operator_message", "id": stored["id"], "handoff_id": item.id, "text": text,
+                      "at": stored["at"]}
+        delivered = await self.hub.send(item.session_id, to_citizen)
+        relayed = await self._relay(item.session_id, to_citizen, operator, None)
+        # delivered: to a widget socket of this process; relayed: handed to the other workers and nodes
+        message = {**stored, "text": text, "delivered": delivered > 0, "relayed": relayed}
+        to_operator = {"type": "message", "handoff_id": item.id, "message": message}
+        await self._send(self._of(operator), to_operator)
+        await self._relay(None, None, operator, to_operator)  # the operator's tabs on other processes
         return message
 
     async def from_citizen(self, item: Handoff, text: str) -> dict[str, Any]:
         """A citizen's message while an operator has the chat: stored masked, sent to that operator's tabs."""
         stored = await self._store_message(item, "citizen", None, text)
         links = self._of(item.claimed_by)
-        await self._send(links, {"type": "message", "handoff_id": item.id, "message": {**stored, "text": text}})
-        return {**stored, "delivered": bool(links)}
+        frame = {"type": "message", "handoff_id": item.id, "message": {**stored, "text": text}}
+        await self._send(links, frame)
+        relayed = await self._relay(None, None, item.claimed_by, frame)
+        return {**stored, "delivered": bool(links), "relayed": relayed}
+
+    async def _relay(self, session_id: str | None, to_citizen: dict[str, Any] | None, operator: str | None,
+                     to_operator: dict[str, Any] | None) -> bool:
+        """Hand frames to the sockets other workers and nodes hold (the store's event bus, :meth:`relayed`).
+        The frames carry the text as typed, like the live frames here; the event row is deleted within
+        minutes (``contact.store.events.KEEP_SECONDS``), while the stored messages stay masked."""
+        publish = getattr(self.store, "publish", None)
+        if publish is None:
+            return False
+        try:
+            await publish(RELAY_CHANNEL, {"session_id": session_id, "to_citizen": to_citizen, "operator": operator,
+                                          "to_operator": to_operator}, origin=events.PROCESS_ID)
+        except LogUnavailable:
+            log.warning("chat.relay_failed")
+            return False
+        return True
+
+    def relayed(self, payload: dict[str, Any], origin: str | None) -> None:
+        """A frame from another process (:meth:`_relay`) for the sockets this process holds."""
+        if origin == events.PROCESS_ID:
+            return
+        session_id, to_citizen = payload.get("session_id"), payload.get("to_citizen")
+        if isinstance(session_id, str) and isinstance(to_citizen, dict):
+            self.hub.push(session_id, to_citizen)
+        operator, to_operator = payload.get("operator"), payload.get("to_operator")
+        links = self._of(operator) if isinstance(operator, str) else []
+        if links and isinstance(to_operator, dict):
+            task = asyncio.get_running_loop().create_task(self._send(links, to_operator))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def replay(self, session_id: str, after_id: int) -> list[dict[str, Any]]:
         """``operator_message`` frames of the session's open chat after message ``after_id`` (a reconnect)."""

@@ -8,10 +8,11 @@ change to tell the citizen.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from contact.config import Clock
 from contact.store.inquiry_log import InquiryLog, LogUnavailable
 
 log = structlog.get_logger(__name__)
+
+_STATUSES = ("waiting", "claimed", "closed", "cancelled", "expired")
 
 HANDOFF_REASONS = ("request", "fallback")
 """Why a citizen asked for a human: asked for one (typed or the button), or after a fallback answer."""
@@ -68,6 +71,9 @@ class HandoffQueue:
         self._waiting: OrderedDict[str, Handoff] = OrderedDict()
         self._by_id: dict[str, Handoff] = {}
         self.listeners: list[Callable[[Handoff], None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.publish: Callable[[Handoff], Awaitable[None]] | None = None
+        """Tells the other processes of a change made here (the store's event bus; see :meth:`apply`)."""
 
     def _now(self) -> str:
         return self.clock.now().isoformat(timespec="seconds")
@@ -198,7 +204,36 @@ class HandoffQueue:
         self._notify(item)
         return True
 
-    def _notify(self, item: Handoff) -> None:
+    def apply(self, row: dict[str, Any]) -> Handoff | None:
+        """A change another worker or node made (heard on the event bus): this queue takes the row's state,
+        and its listeners hear of it as of a change made here (to tell this process's sockets)."""
+        fields: dict[str, Any] = {k: row.get(k) for k in Handoff.__dataclass_fields__}
+        if not isinstance(fields.get("id"), str) or fields.get("status") not in _STATUSES:
+            return None
+        incoming = Handoff(**fields)
+        item = self._by_id.get(incoming.id)
+        if item is None:
+            if incoming.status not in ("waiting", "claimed"):
+                return None  # never known here, already over
+            item = self._by_id[incoming.id] = incoming
+        else:
+            item.status, item.claimed_by = incoming.status, incoming.claimed_by
+            item.claimed_at, item.closed_at = incoming.claimed_at, incoming.closed_at
+        if item.status == "waiting":
+            self._waiting[item.id] = item
+            self._waiting = OrderedDict(sorted(self._waiting.items(), key=lambda kv: kv[1].created_at))
+        else:
+            self._waiting.pop(item.id, None)
+        if item.status not in ("waiting", "claimed"):
+            self._by_id.pop(item.id, None)
+        self._notify(item, local=False)
+        return item
+
+    def _notify(self, item: Handoff, local: bool = True) -> None:
+        if local and self.publish is not None:
+            task = asyncio.get_running_loop().create_task(self.publish(item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         for listener in self.listeners:
             try:
                 listener(item)

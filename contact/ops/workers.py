@@ -13,7 +13,8 @@ the parent process:
    still committed before its answer is sent) — and listens on the port with ``SO_REUSEPORT``, so
    the kernel spreads new connections over the workers;
 4. forwards SIGTERM and SIGINT (clean stop: in-flight requests finish, accepted inquiries are
-   committed) and SIGHUP (knowledge reload) to every worker, and waits for them;
+   committed) to every worker, and SIGHUP (knowledge reload) to one worker, which reloads and tells the
+   others over the store's event bus (``contact.web.reloads``), and waits for them;
 5. reports a worker that dies (its exit status or signal, on stderr and in the JSON log). A worker
    that dies after it has served for a while is started again; one that fails while starting (a
    bad knowledge base, a port in use) is not, and when no worker is left the parent exits.
@@ -21,9 +22,12 @@ the parent process:
 Exit status of the parent: 0 when every worker stopped cleanly after SIGTERM/SIGINT, 2 when the
 workers could not start, 1 otherwise. Workers tag their log lines with ``"worker": i``.
 
-What stays per process: the chat hub and the operators' handoff queue (``contact.chat``), the
-sessions' memory of ward and topic (``contact.assistant.Sessions``), rate limits and metrics. See
-the README ("Several worker processes") for what that means for live chat.
+Before forking it also makes what the workers share: the rate-limit buckets in shared memory
+(``contact.web.limiters.SharedBuckets``) and the directory of prometheus_client's multiprocess mode, so
+that ``/metrics`` reports the whole node. Conversations, handoffs, chat relays, reloads and sign-in
+lock-outs go through the store (``contact.store.conversations``, ``events``, ``counters``), so any
+worker continues what another began. Still per worker: the open-chat limits. See the README
+("Several worker processes").
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -41,8 +47,12 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from prometheus_client import multiprocess
 
 from contact.config import Settings
+from contact.store import events
+from contact.web import metrics
+from contact.web.limiters import share_between_workers
 
 log = structlog.get_logger(__name__)
 
@@ -108,11 +118,15 @@ def serve_workers(settings: Settings) -> int:
         print(f"contact: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 2
     settings = settings.with_(port=reserved.getsockname()[1])
+    share_between_workers(settings.rate_limit, settings.rate_limit_burst)  # one rate limit for the node
+    metrics.MULTIPROCESS_DIR = tempfile.mkdtemp(prefix="contact-metrics-")  # one /metrics for the node
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics.MULTIPROCESS_DIR  # where prometheus_client writes values
     print(f"contact: {settings.workers} workers on http://{settings.host}:{settings.port}", flush=True)
     try:
         return _supervise(settings, reserved)
     finally:
         reserved.close()
+        shutil.rmtree(metrics.MULTIPROCESS_DIR, ignore_errors=True)
 
 
 def _supervise(settings: Settings, reserved: socket.socket) -> int:
@@ -142,7 +156,12 @@ def _supervise(settings: Settings, reserved: socket.socket) -> int:
                 return  # each worker gets one stop signal: a second would cut its clean shutdown short
             stopping = True
             log.info("workers.stopping", signal=signal.Signals(signum).name, workers=len(workers))
-        for pid in list(workers):
+        targets = list(workers)
+        if signum == signal.SIGHUP and targets:
+            # One worker reloads and tells the others over the store's event bus (contact.web.reloads):
+            # each worker then reloads once, and with PostgreSQL every node does too.
+            targets = [min(targets, key=lambda pid: workers[pid].index)]
+        for pid in targets:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
 
@@ -158,6 +177,8 @@ def _supervise(settings: Settings, reserved: socket.socket) -> int:
             worker = workers.pop(pid, None)
             if worker is None:
                 continue
+            if metrics.MULTIPROCESS_DIR is not None:
+                multiprocess.mark_process_dead(pid, metrics.MULTIPROCESS_DIR)  # its live gauges go
             code = os.waitstatus_to_exitcode(status)
             if code == 0 and stopping:
                 continue
@@ -183,6 +204,7 @@ def _worker(settings: Settings, index: int, parent: int) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the app listens for it (knowledge reload)
+    events.new_process_id()  # this worker's own origin on the event bus
     processors = structlog.get_config()["processors"]
     if isinstance(processors, list):
         processors.insert(0, _tag(index))

@@ -8,6 +8,9 @@ module            what
 ``pg``            the PostgreSQL backend the log uses when ``--db`` is a ``postgresql://`` URL
 ``accounts``      staff and operator accounts, password hashes, API tokens, sign-in sessions
 ``maintenance``   retention (purge) and online backup
+``conversations`` what a conversation remembers (ward, topic, offered candidates), with expiry
+``events``        the event bus between workers and nodes (SQLite polled, PostgreSQL LISTEN/NOTIFY)
+``counters``      counts every process shares: failed sign-ins
 ================  ================================================================================
 
 The store is used by the core and the rooms above it; it never imports :mod:`contact.web` or

@@ -32,7 +32,8 @@ from sqlite_utils.db import jsonify_if_needed
 from contact.analysis import voice
 from contact.analysis.phrasings import usable_phrasing  # the rules live with the review code
 from contact.config import TOKYO
-from contact.store import pg
+from contact.store import conversations, counters, events, pg
+from contact.store.conversations import CONVERSATION_TTL, Conversation
 
 log = structlog.get_logger(__name__)
 
@@ -163,7 +164,30 @@ def _v4(db: sqlite_utils.Database) -> None:
     db["chat_messages"].create_index(["handoff_id"])  # type: ignore[union-attr]
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4)
+def _v5(db: sqlite_utils.Database) -> None:
+    """State every worker and node shares: conversations (ward, topic, offered candidates, with expiry), the
+    event bus (reloads, handoff queue changes, chat messages between processes) and sign-in failure counts."""
+    db["conversations"].create(  # type: ignore[union-attr]
+        {"session_id": str, "ward": str, "topic": str, "offered": str, "turns": int, "updated_at": float,
+         "expires_at": float},
+        pk="session_id",
+        not_null={"session_id", "turns", "updated_at", "expires_at"},
+    )
+    db["conversations"].create_index(["expires_at"])  # type: ignore[union-attr]
+    db["events"].create(  # type: ignore[union-attr]
+        {"id": int, "at": float, "channel": str, "origin": str, "payload": str},
+        pk="id",
+        not_null={"at", "channel", "payload"},
+    )
+    db["events"].create_index(["at"])  # type: ignore[union-attr]
+    db["login_failures"].create(  # type: ignore[union-attr]
+        {"key": str, "count": int, "since": float},
+        pk="key",
+        not_null={"key", "count", "since"},
+    )
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4, _v5)
 """Migration n (1-based) brings a database from version n-1 to n. Append, never edit."""
 
 
@@ -217,6 +241,12 @@ class _Job:
     loop: asyncio.AbstractEventLoop
     duplicate_ok: bool = False
     """A unique-key clash means the row is already there: success, not an error."""
+    also: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """More (table, row) pairs committed in the same transaction (an inquiry's conversation state)."""
+
+    def rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        yield self.table, self.row
+        yield from self.also
 
 
 _STOP = object()
@@ -236,6 +266,9 @@ class InquiryLog:
         self.commits = 0
         self.rows_written = 0
         self._pool: Any = None  # PostgreSQL: a connection pool for reads
+        self._local = threading.local()
+        self._cached: list[sqlite_utils.Database] = []  # SQLite: the executor threads' kept connections
+        self._swept = time.monotonic()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -262,6 +295,10 @@ class InquiryLog:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        for db in self._cached:
+            with contextlib.suppress(Exception):
+                db.conn.close()
+        self._cached.clear()
 
     @property
     def healthy(self) -> bool:
@@ -269,17 +306,50 @@ class InquiryLog:
 
     # -- writing --------------------------------------------------------------------------------
 
-    async def _submit(self, table: str, row: dict[str, Any], duplicate_ok: bool = False) -> None:
+    async def _submit(self, table: str, row: dict[str, Any], duplicate_ok: bool = False,
+                      also: tuple[tuple[str, dict[str, Any]], ...] = ()) -> None:
         if self._thread is None:
             raise LogUnavailable("the inquiry log is not open")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._queue.put(_Job(table, row, future, loop, duplicate_ok))
+        self._queue.put(_Job(table, row, future, loop, duplicate_ok, also))
         await future
 
-    async def record(self, inquiry: dict[str, Any]) -> None:
-        """Insert one inquiry row; return once it is committed. Text must already be masked."""
-        await self._submit("inquiries", prepare_inquiry(inquiry))
+    async def record(self, inquiry: dict[str, Any], conversation: Conversation | None = None) -> None:
+        """Insert one inquiry row (and the session's new conversation state, in the same transaction); return
+        once it is committed. Text must already be masked."""
+        also = (("conversations", conversation.row()),) if conversation is not None else ()
+        await self._submit("inquiries", prepare_inquiry(inquiry), also=also)
+
+    async def save_conversation(self, conversation: Conversation) -> None:
+        """Store a session's conversation state alone (a chat's hello that names the ward); committed."""
+        await self._submit("conversations", conversation.row())
+
+    async def conversation(self, session_id: str, ttl: float = CONVERSATION_TTL) -> Conversation:
+        """The session's conversation state as the last process to answer it left it (a fresh one when
+        unknown or expired). One primary-key read on a connection kept by the executor thread."""
+        now = time.time()
+        row = await self.read_cached(lambda db: conversations.select(db, session_id, now))
+        return Conversation.from_row(session_id, row, ttl, now)
+
+    async def publish(self, channel: str, payload: dict[str, Any], origin: str | None = None) -> None:
+        """Append an event for every process of every node (:class:`contact.store.events.EventBus`);
+        committed before returning. With PostgreSQL the commit also NOTIFYs the listening nodes."""
+        await self._submit("events", {"at": time.time(), "channel": channel, "origin": origin,
+                                      "payload": json.dumps(payload, ensure_ascii=False)})
+
+    async def login_failures(self, keys: Sequence[str]) -> dict[str, tuple[int, float]]:
+        """``key → (failed sign-ins, since when, wall-clock seconds)`` for the keys that have any."""
+        return dict(await self.read(lambda db: dict(counters.failures(db, keys))))
+
+    async def count_login_failure(self, keys: Sequence[str], window: float) -> None:
+        """One more failed sign-in for each key (restarting a key's count when its window has passed);
+        atomic in the database, so every worker and node counts into the same figures."""
+        await self.read(lambda db: counters.count_failure(db, keys, time.time(), window))
+
+    async def forget_login_failures(self, keys: Sequence[str]) -> None:
+        """A successful sign-in: the name's failures no longer count."""
+        await self.read(lambda db: counters.forget(db, keys))
 
     async def add_feedback(self, row: dict[str, Any]) -> None:
         await self._submit("feedback", row)
@@ -328,6 +398,22 @@ class InquiryLog:
                 self._reconnect()  # a lost server connection: try a new one for this batch
             assert self._writer is not None
             self._commit(self._writer, batch)
+            if time.monotonic() - self._swept > SWEEP_SECONDS:
+                self._sweep(self._writer)
+
+    def _sweep(self, db: sqlite_utils.Database) -> None:
+        """Forget expired conversations, old events and stale sign-in failures (once a minute, by the writer)."""
+        self._swept = time.monotonic()
+        now = time.time()
+        try:
+            with write_transaction(db):
+                db.execute("DELETE FROM conversations WHERE expires_at < ?", [now])
+                # the newest event stays, so that SQLite never hands out its id again to a listener that saw it
+                db.execute("DELETE FROM events WHERE at < ? AND id < (SELECT MAX(id) FROM events)",
+                           [now - events.KEEP_SECONDS])
+                db.execute("DELETE FROM login_failures WHERE since < ?", [now - counters.KEEP_SECONDS])
+        except DATABASE_ERRORS as exc:
+            log.warning("db.sweep_failed", error=describe_error(exc))
 
     def _reconnect(self) -> None:
         try:
@@ -346,9 +432,12 @@ class InquiryLog:
             with write_transaction(db):
                 by_table: dict[str, list[dict[str, Any]]] = {}
                 for job in batch:
-                    by_table.setdefault(job.table, []).append(job.row)
+                    for table, row in job.rows():
+                        by_table.setdefault(table, []).append(row)
                 for table, rows in by_table.items():
                     insert_rows(db, table, rows)
+                if "events" in by_table and not isinstance(db.conn, sqlite3.Connection):
+                    db.execute(f"SELECT pg_notify('{events.PG_CHANNEL}', '')")  # delivered at commit
             self.commits += 1
             self.rows_written += len(batch)
             self.last_error = None
@@ -357,7 +446,8 @@ class InquiryLog:
             for job in batch:
                 try:
                     with write_transaction(db):
-                        insert_row(db, job.table, job.row)
+                        for table, row in job.rows():
+                            insert_row(db, table, row)
                     self.rows_written += 1
                     _resolve(job, None)
                 except Exception as exc:
@@ -391,6 +481,21 @@ class InquiryLog:
                 return fn(db)
             finally:
                 db.conn.close()
+
+        return await asyncio.get_running_loop().run_in_executor(None, work)
+
+    async def read_cached(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
+        """Like :meth:`read`, on a connection the executor thread keeps (SQLite; PostgreSQL: the pool): for
+        the small reads on every ask, which a new connection (its pragmas, WAL index) would outweigh."""
+        if self._pool is not None or self._thread is None:
+            return await self.read(fn)
+
+        def work() -> Any:
+            db = getattr(self._local, "db", None)
+            if db is None:
+                db = self._local.db = connect(self.path, self.durability)
+                self._cached.append(db)
+            return fn(db)
 
         return await asyncio.get_running_loop().run_in_executor(None, work)
 
@@ -494,10 +599,13 @@ def insert_rows(db: sqlite_utils.Database, table: str, rows: Sequence[dict[str, 
     requests keep coming: one statement for a batch instead of one per row keeps the writer from
     queueing for the GIL row after row. Other stores (PostgreSQL): their own ``insert``.
     """
+    key = UPSERT_KEYS.get(table)
+    if key is not None:  # one row per key: the last state wins (and PostgreSQL refuses a key twice)
+        rows = list({row[key]: row for row in rows}.values())
     store: Any = db  # a PgDatabase (contact.store.pg) behaves as a sqlite_utils.Database
     if not isinstance(store.conn, sqlite3.Connection):
         for row in rows:
-            store[table].insert(row)
+            store[table].insert(row, upsert=key)
         return
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
@@ -506,18 +614,26 @@ def insert_rows(db: sqlite_utils.Database, table: str, rows: Sequence[dict[str, 
         per_statement = max(1, _MAX_VARIABLES // len(columns))
         for start in range(0, len(same), per_statement):
             chunk = same[start:start + per_statement]
-            db.conn.execute(_insert_sql(table, columns, len(chunk)),
+            db.conn.execute(_insert_sql(table, columns, len(chunk), key),
                             [jsonify_if_needed(v) for row in chunk for v in row.values()])
 
 
-def _insert_sql(table: str, columns: tuple[str, ...], count: int) -> str:
+UPSERT_KEYS: dict[str, str] = {"conversations": "session_id"}
+"""Tables whose rows replace the row with the same key (``INSERT … ON CONFLICT … DO UPDATE``)."""
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], count: int, upsert: str | None = None) -> str:
     sql = _INSERTS.get((table, columns, count))
     if sql is None:
         if len(_INSERTS) > 1024:
             _INSERTS.clear()
         names = ", ".join(f"[{c}]" for c in columns)
         values = ", ".join([f"({', '.join('?' * len(columns))})"] * count)
-        sql = _INSERTS[(table, columns, count)] = f"INSERT INTO [{table}] ({names}) VALUES {values}"
+        sql = f"INSERT INTO [{table}] ({names}) VALUES {values}"
+        if upsert is not None:
+            sql += (f" ON CONFLICT ([{upsert}]) DO UPDATE SET "
+                    + ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != upsert))
+        _INSERTS[(table, columns, count)] = sql
     return sql
 
 
@@ -541,6 +657,9 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
 
+
+SWEEP_SECONDS = 60.0
+"""How often the writer deletes expired conversations, old events and stale sign-in failures."""
 
 LOCK_POLL_SECONDS = 0.0005
 LOCK_WAIT_SECONDS = 5.0

@@ -64,12 +64,17 @@ class PgTable:
         self.name = name
         self.last_pk: Any = None
 
-    def insert(self, row: dict[str, Any]) -> PgTable:
+    def insert(self, row: dict[str, Any], upsert: str | None = None) -> PgTable:
+        """Insert ``row``; with ``upsert`` (a key column) replace the row with the same key instead."""
         columns = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("%s" for _ in row)
         returning = " RETURNING id" if self.db.has_column(self.name, "id") else ""
+        conflict = ""
+        if upsert is not None:
+            conflict = (f' ON CONFLICT ("{upsert}") DO UPDATE SET '
+                        + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in row if c != upsert))
         with self.db.conn.cursor() as cur:
-            cur.execute(f'INSERT INTO "{self.name}" ({columns}) VALUES ({marks}){returning}',
+            cur.execute(f'INSERT INTO "{self.name}" ({columns}) VALUES ({marks}){conflict}{returning}',
                         list(row.values()))
             if returning:
                 fetched = cur.fetchone()
@@ -214,7 +219,19 @@ CREATE INDEX idx_chat_messages_session_id_id ON chat_messages (session_id, id);
 CREATE INDEX idx_chat_messages_handoff_id ON chat_messages (handoff_id);
 """
 
-MIGRATIONS: Sequence[str] = (_V1, _V2, _V3, _V4)
+_V5 = """
+CREATE TABLE conversations (
+    session_id TEXT PRIMARY KEY, ward TEXT, topic TEXT, offered TEXT, turns BIGINT NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL);
+CREATE INDEX idx_conversations_expires_at ON conversations (expires_at);
+CREATE TABLE events (
+    id BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL, channel TEXT NOT NULL, origin TEXT, payload TEXT NOT NULL);
+CREATE INDEX idx_events_at ON events (at);
+CREATE TABLE login_failures (
+    key TEXT PRIMARY KEY, count BIGINT NOT NULL, since DOUBLE PRECISION NOT NULL);
+"""
+
+MIGRATIONS: Sequence[str] = (_V1, _V2, _V3, _V4, _V5)
 """Step n brings a database from version n-1 to n, as :data:`contact.store.inquiry_log.MIGRATIONS` does."""
 
 _LOCK_KEY = 7_302_014  # pg_advisory_xact_lock: one node migrates at a time

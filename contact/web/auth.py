@@ -11,7 +11,7 @@ Handlers that need a role call :func:`require`::
   proxy). State-changing requests made with the cookie must carry the session's CSRF token in
   ``X-CSRF-Token`` (or a ``csrf_token`` form field), and a cross-site ``Origin`` is refused, WebSocket
   upgrades included. The sign-in takes JSON from this origin only (login CSRF), and failed sign-ins lock
-  the name and the address (:mod:`contact.web.lockout`);
+  the name and the address (an IPv6 client by its /64), counted in the store for every worker and node;
 * admin endpoints (:func:`require_admin`): the admin token (configured, or made at first start in a 0600
   file), an admin's token or sign-in; loopback only with ``allow_loopback_admin``.
 
@@ -43,7 +43,6 @@ from contact.store import accounts
 from contact.store.accounts import Principal
 from contact.web.common import read_json
 from contact.web.keys import ASSISTANT, CLOCK, INQUIRY_LOG, SETTINGS
-from contact.web.lockout import LoginLockout
 from contact.web.pages import asset_route
 from contact.web.ratelimit import client_ip, client_key
 from contact.web.security import is_secure, same_origin
@@ -88,7 +87,6 @@ class _Cache:
 
 _cache_key = web.AppKey("auth_cache", _Cache)
 _admin_key = web.AppKey("admin_token", str)
-_lockout_key = web.AppKey("login_lockout", LoginLockout)
 
 
 def _client_ip(request: web.Request) -> str:
@@ -256,15 +254,31 @@ def _unknown_name(request: web.Request, name: str) -> str:
     return "unknown name #" + hmac.new(key, name.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:12]
 
 
+_LOGIN_FAILURES_ALLOWED = 5
+"""Failed sign-ins within :data:`_LOGIN_LOCK_SECONDS` that lock a name (from any address) or an address
+(for any name)."""
+_LOGIN_LOCK_SECONDS = 300.0
+
+
 def _lockout_keys(request: web.Request, name: str) -> tuple[str, str]:
     """The lock-out's keys of a sign-in: the name tried, and the client's address (IPv6: its /64)."""
     return f"user:{name}", f"ip:{client_key(request, request.app[SETTINGS].trust_proxy)}"
 
 
-def _check_lockout(request: web.Request, name: str) -> None:
-    retry = request.app[_lockout_key].retry_after(_lockout_keys(request, name))
-    if retry:
-        raise TooManyAttempts(f"too many failed sign-ins; try again in {retry} s", headers={"Retry-After": str(retry)})
+async def _check_lockout(request: web.Request, name: str) -> None:
+    # The counts live in the store (contact.store.counters): every worker and node sees the same figures,
+    # and a flood of fresh addresses never clears the table (the writer only sweeps day-old counts).
+    failures = await request.app[INQUIRY_LOG].login_failures(_lockout_keys(request, name))
+    now = time.time()
+    for count, since in failures.values():
+        if count >= _LOGIN_FAILURES_ALLOWED and now - since < _LOGIN_LOCK_SECONDS:
+            retry = int(_LOGIN_LOCK_SECONDS - (now - since)) + 1
+            raise TooManyAttempts(f"too many failed sign-ins; try again in {retry} s",
+                                  headers={"Retry-After": str(retry)})
+
+
+async def _count_failure(request: web.Request, name: str) -> None:
+    await request.app[INQUIRY_LOG].count_login_failure(_lockout_keys(request, name), _LOGIN_LOCK_SECONDS)
 
 
 def _refuse_cross_site_login(request: web.Request) -> None:
@@ -286,14 +300,14 @@ async def login(request: web.Request) -> web.Response:
             or not isinstance(body.get("password"), str):
         raise BadRequest("send {\"name\": str, \"password\": str}", "invalid_field")
     name, password = body["name"][:64], body["password"][:1024]
-    _check_lockout(request, name)
+    await _check_lockout(request, name)
     principal = await request.app[INQUIRY_LOG].read(lambda db: accounts.check_password(db, name, password))
     if principal is None:
-        request.app[_lockout_key].fail(_lockout_keys(request, name))
+        await _count_failure(request, name)
         known = await request.app[INQUIRY_LOG].read(lambda db: accounts.find_user(db, name) is not None)
         await audit(request, None, "login.failed", name if known else _unknown_name(request, name))
         raise Unauthorized("wrong name or password, or the account is disabled")
-    request.app[_lockout_key].forget(f"user:{name}")
+    await request.app[INQUIRY_LOG].forget_login_failures([f"user:{name}"])
     hours = request.app[SETTINGS].session_hours
     cookie, csrf = await request.app[INQUIRY_LOG].read(lambda db: accounts.start_session(db, principal, hours))
     await audit(request, principal, "login")
@@ -348,7 +362,6 @@ async def audit_log(request: web.Request) -> web.Response:
 def setup_auth(app: web.Application) -> None:
     """Register the login API, the login page and the credential cache."""
     app[_cache_key] = _Cache()
-    app[_lockout_key] = LoginLockout()
     app.cleanup_ctx.append(_admin_token_ctx)
     app.add_routes(routes)
     app.add_routes([asset_route("/login", "login.html"), asset_route("/static/login.js", "login.js"),

@@ -30,9 +30,10 @@ Protocol (one JSON object per text frame; ``id`` is an optional client string ec
 Asks are validated by :func:`contact.requests.parse_ask` (channel ``web``) and answered by
 :meth:`contact.assistant.Assistant.ask`, so they are logged exactly like HTTP asks. Bad frames get an
 error frame, never a disconnect; only frames over the hard size limit (aiohttp closes with 1009) and a
-client that keeps flooding past the rate limit (closed with 1008) lose the connection. The session
-(ward, topic) lives in the assistant's sessions, keyed by ``session_id``: a reconnect with the same id
-continues the conversation, and ``hello`` restores the ward the widget remembers after a server restart.
+client that keeps flooding past the rate limit (closed with 1008) lose the connection. The session's
+conversation (ward, topic, offered candidates) lives in the store's ``conversations`` table, keyed by
+``session_id``: a reconnect with the same id, on any worker or node, continues the conversation, and
+``hello`` restores the ward the widget remembers when the store has forgotten it.
 
 Handoff: inside the contact center's hours (サンキューコールかわさき, every day 8:00–21:00 Asia/Tokyo, by
 the app's clock) the chat joins :class:`contact.chat.handoffs.HandoffQueue`, persisted in the
@@ -62,12 +63,14 @@ from contact.chat.handoffs import HANDOFF_REASONS, Handoff, HandoffQueue
 from contact.chat.hub import ChatHub, ChatLimits, TokenBucket, contact_info, handoff_frame, send_frame
 from contact.errors import ApiError, BadRequest, NotFound, Unavailable
 from contact.requests import LANGS, parse_ask, parse_feedback
+from contact.store import events
 from contact.store.inquiry_log import LogUnavailable
 from contact.web.keys import (
     ASSISTANT,
     CHAT_HUB,
     CHAT_LIMITS,
     CLOCK,
+    EVENTS,
     HANDOFFS,
     INQUIRY_LOG,
     KNOWLEDGE,
@@ -81,6 +84,9 @@ from knowledge.schema import WARDS
 log = structlog.get_logger(__name__)
 
 routes = web.RouteTableDef()
+
+HANDOFF_CHANNEL = "handoff"
+"""Event-bus channel of handoff queue changes (every process keeps the same queue)."""
 
 
 def center_of(app: web.Application) -> ContactPoint:
@@ -175,18 +181,17 @@ class ChatConnection:
             session_id = parse_ask({"text": "-", "session_id": session_id}, 1).session_id
         self.bind(session_id or uuid.uuid4().hex)
         assert self.session_id is not None
-        state = self.app[ASSISTANT].sessions.get(self.session_id)
-        if state.ward is None and ward is not None:
-            state.ward = ward  # the widget remembers the ward across a server restart
+        known_ward = await self.app[ASSISTANT].session_ward(self.session_id, ward)
         now = self.app[CLOCK].now()
         queue = self.app[HANDOFFS]
         ticket = queue.for_session(self.session_id)
         center = center_of(self.app)
         frame: dict[str, Any] = {
-            "type": "welcome", "session_id": self.session_id, "ward": state.ward, "lang": self.lang,
+            "type": "welcome", "session_id": self.session_id, "ward": known_ward, "lang": self.lang,
             "contact": contact_info(center, now, self.lang),
             "handoff": handoff_frame(ticket, queue, center, now, self.lang) if ticket else None,
             "max_text_chars": self.app[SETTINGS].max_text_chars,
+            "process": events.PROCESS_ID,
         }
         if reply_to is not None:
             frame["reply_to"] = reply_to
@@ -349,6 +354,21 @@ async def _chat_ctx(app: web.Application) -> AsyncIterator[None]:
         hub.push(item.session_id, handoff_frame(item, queue, center_of(app), app[CLOCK].now(), item.lang))
 
     queue.listeners.append(tell_citizen)
+    store = app[INQUIRY_LOG]
+
+    async def publish(item: Handoff) -> None:
+        """Every other worker and node hears of the change (their operators' queues, their citizens' sockets)."""
+        try:
+            await store.publish(HANDOFF_CHANNEL, item.to_json(), origin=events.PROCESS_ID)
+        except LogUnavailable:
+            log.warning("handoff.not_broadcast", handoff_id=item.id, status=item.status)
+
+    def heard(payload: dict[str, Any], origin: str | None) -> None:
+        if origin != events.PROCESS_ID:
+            queue.apply(payload)
+
+    queue.publish = publish
+    app[EVENTS].subscribe(HANDOFF_CHANNEL, heard)
     app[HANDOFFS] = queue
     yield
 

@@ -15,6 +15,7 @@ from contact.chat.handoffs import HandoffQueue
 from contact.chat.hub import ChatHub, ChatLimits
 from contact.config import Clock, Settings
 from contact.knowledge_state import KnowledgeState
+from contact.store.events import EventBus
 from contact.store.inquiry_log import InquiryLog
 from contact.web.limiters import Limits
 
@@ -33,3 +34,5 @@ LIMITS = web.AppKey("limits", Limits)
 """Per-client request-rate and open-chat limiters of the citizen endpoints (contact.web.limiters)."""
 OPERATOR_DESK = web.AppKey("operator_desk", OperatorDesk)
 """Live chats between citizens and operators (contact.chat.desk.OperatorDesk)."""
+EVENTS = web.AppKey("events", EventBus)
+"""This process's listener on the store's event bus (contact.store.events.EventBus)."""

@@ -5,19 +5,26 @@ histogram; replies by kind. Read at scrape time: inquiry-log commits and rows, w
 is healthy, knowledge-base entries, hits and misses of the matcher's memo, chats waiting for an
 operator, open chat sockets.
 
-With ``--workers N`` each worker process reports its own figures (the scraper sums them).
+With ``--workers N`` one scrape reports the whole node: prometheus_client's multiprocess mode, in a
+directory the parent makes before it forks (:data:`MULTIPROCESS_DIR`). Every worker's counters and
+histograms are files there, summed at scrape time; the gauges read from a worker's resources are copied
+into multiprocess gauges every :data:`STATE_SECONDS` and before each scrape, summed over the live workers
+(``livesum``; ``contact_log_healthy`` and the encoder gauges: the smallest, so 0 when any worker is not;
+the knowledge-base entries and the waiting chats: the largest).
 Access: the admin token (``CONTACT_ADMIN_TOKEN``, else the file made at first start, ``admin_token_file``),
 admins' sign-in or API tokens; loopback only with ``allow_loopback_admin`` (see :func:`contact.web.auth.require_admin`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from contact.web.auth import require_admin
@@ -41,6 +48,12 @@ class Metrics:
 
 
 METRICS = web.AppKey("metrics", Metrics)
+
+MULTIPROCESS_DIR: str | None = None
+"""Set by the parent of ``--workers N`` before it forks (``contact.ops.workers``); None: one process."""
+STATE_SECONDS = 2.0
+_MODES = {"contact_log_healthy": "livemin", "contact_encoder_active": "livemin",
+          "contact_knowledge_entries": "livemax", "contact_handoffs_waiting": "livemax"}
 
 
 class _StateCollector(Collector):
@@ -109,16 +122,62 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
         metrics.latency.labels(route).observe(time.perf_counter() - started)
 
 
+class _SharedState:
+    """A worker's :class:`_StateCollector` gauges, copied into multiprocess gauges (see the module doc)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.collector = _StateCollector(app)
+        self.gauges: dict[str, Gauge] = {}
+
+    def refresh(self) -> None:
+        for family in self.collector.collect():
+            for sample in family.samples:
+                gauge = self.gauges.get(family.name)
+                if gauge is None:
+                    gauge = self.gauges[family.name] = Gauge(
+                        family.name, family.documentation, list(sample.labels), registry=None,
+                        multiprocess_mode=_MODES.get(family.name, "livesum"))  # type: ignore[arg-type]
+                (gauge.labels(*sample.labels.values()) if sample.labels else gauge).set(sample.value)
+
+
+_SHARED = web.AppKey("metrics_shared_state", _SharedState)
+
+
+async def _refresh_ctx(app: web.Application) -> AsyncIterator[None]:
+    shared = app[_SHARED]
+
+    async def refresh() -> None:
+        while True:
+            shared.refresh()
+            await asyncio.sleep(STATE_SECONDS)
+
+    task = asyncio.create_task(refresh())
+    yield
+    task.cancel()
+
+
 async def metrics_view(request: web.Request) -> web.Response:
-    """The Prometheus text exposition of this process's metrics."""
+    """The Prometheus text exposition: this process's metrics, or with ``--workers N`` the whole node's."""
     await require_admin(request)
-    body = generate_latest(request.app[METRICS].registry)
+    if _SHARED in request.app and MULTIPROCESS_DIR is not None:
+        request.app[_SHARED].refresh()
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=MULTIPROCESS_DIR)
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(request.app[METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 
 def setup_metrics(app: web.Application) -> None:
+    if MULTIPROCESS_DIR is not None:  # a worker of --workers N: values in the node's shared directory
+        values.ValueClass = values.MultiProcessValue()
     metrics = Metrics()
-    metrics.registry.register(_StateCollector(app))
+    if MULTIPROCESS_DIR is not None:
+        app[_SHARED] = _SharedState(app)
+        app.cleanup_ctx.append(_refresh_ctx)
+    else:
+        metrics.registry.register(_StateCollector(app))
     app[METRICS] = metrics
     app.middlewares.insert(0, count_requests)  # outermost: sees the final status of every request
     app.router.add_get("/metrics", metrics_view)

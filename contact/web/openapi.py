@@ -130,7 +130,8 @@ PATHS: dict[str, dict[str, Any]] = {
                    description="The admin token (CONTACT_ADMIN_TOKEN, else the file made at first start), an "
                                "admin's token or sign-in. One at a time, reload_interval seconds apart "
                                "(429 with Retry-After). A base with problems is refused (422) and the old one "
-                               "keeps serving.",
+                               "keeps serving; a good one is broadcast on the store's event bus, so every "
+                               "worker and node reloads.",
                    errors=(401, 403, 429),
                    extra_responses={"422": {"description": "The new base has problems; the old one keeps serving.",
                                             "content": {"application/json": {"schema": ref("Reload")}}}}),

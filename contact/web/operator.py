@@ -54,14 +54,25 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from contact.analysis.filters import FIRST_DATE, LAST_DATE
-from contact.chat.desk import CHANNELS, RESOLUTIONS, OperatorDesk, Refused, parse_record, record_inquiry
+from contact.chat.desk import CHANNELS, RELAY_CHANNEL, RESOLUTIONS, OperatorDesk, Refused, parse_record, record_inquiry
 from contact.chat.suggest import MAX_QUERY_CHARS, suggester_for
 from contact.errors import ApiError, BadRequest, Unavailable
+from contact.store import events
 from contact.store.accounts import Principal
 from contact.store.inquiry_log import LogUnavailable
 from contact.web.auth import audit, recheck, require
 from contact.web.common import read_json, ready_engine
-from contact.web.keys import ASSISTANT, CHAT_HUB, CLOCK, HANDOFFS, INQUIRY_LOG, KNOWLEDGE, OPERATOR_DESK, SETTINGS
+from contact.web.keys import (
+    ASSISTANT,
+    CHAT_HUB,
+    CLOCK,
+    EVENTS,
+    HANDOFFS,
+    INQUIRY_LOG,
+    KNOWLEDGE,
+    OPERATOR_DESK,
+    SETTINGS,
+)
 from contact.web.pages import asset_route
 from knowledge.schema import WARDS
 
@@ -273,7 +284,8 @@ async def operator_ws(request: web.Request) -> web.StreamResponse:
     log.info("operator.connected", operator=principal.name)
     watcher = asyncio.get_running_loop().create_task(_watch_credential(request, link))
     try:
-        await link.send({"type": "welcome", "operator": principal.name, "role": principal.role, **await desk.state()})
+        await link.send({"type": "welcome", "operator": principal.name, "role": principal.role,
+                         "process": events.PROCESS_ID, **await desk.state()})
         async for msg in ws:
             if msg.type == WSMsgType.ERROR:
                 break
@@ -326,6 +338,7 @@ async def operator_page_redirect(request: web.Request) -> web.Response:
 async def _desk_ctx(app: web.Application) -> AsyncIterator[None]:
     app[OPERATOR_DESK] = OperatorDesk(app[HANDOFFS], app[CHAT_HUB], app[INQUIRY_LOG], app[ASSISTANT].masker,
                                       app[CLOCK], lambda: app[KNOWLEDGE].engine.kb)
+    app[EVENTS].subscribe(RELAY_CHANNEL, app[OPERATOR_DESK].relayed)  # frames for sockets held here
     suggester_for(app[KNOWLEDGE].engine)  # index the names before the first operator types
     yield
 

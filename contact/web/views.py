@@ -11,10 +11,12 @@ from aiohttp import web
 
 from contact.errors import NotFound, TooManyRequests, Unavailable
 from contact.requests import parse_ask, parse_feedback
+from contact.store import events
 from contact.store.inquiry_log import LogUnavailable
 from contact.web.auth import audit, require_admin
 from contact.web.common import read_json, ready_engine
 from contact.web.keys import ASSISTANT, INQUIRY_LOG, KNOWLEDGE, SETTINGS
+from contact.web.reloads import reload_everywhere
 from knowledge.schema import Sourced
 
 routes = web.RouteTableDef()
@@ -100,12 +102,12 @@ async def reload_knowledge(request: web.Request) -> web.Response:
     gate = request.app[RELOAD_GATE]
     gate.enter(request.app[SETTINGS].reload_interval, time.monotonic())
     try:
-        result = await request.app[KNOWLEDGE].reload()
+        result, broadcast = await reload_everywhere(request.app)  # every worker, and with PostgreSQL every node
     finally:
         gate.leave(time.monotonic())
     await audit(request, principal, "knowledge.reload", ok=result.ok, entries=result.entries)
     body = {"ok": result.ok, "entries": result.entries, "seconds": round(result.seconds, 3),
-            "problems": list(result.problems[:100])}
+            "problems": list(result.problems[:100]), "version": result.version, "broadcast": broadcast}
     return web.json_response(body, status=200 if result.ok else 422)
 
 
@@ -130,6 +132,9 @@ async def readyz(request: web.Request) -> web.Response:
         "problems": problems,
         "entries": len(knowledge.engine.kb) if knowledge.ready else 0,
         "kb_problems": list(knowledge.last_problems[:20]),
+        "kb_version": knowledge.version,
+        "kb_loaded_at": knowledge.loaded_at.isoformat(timespec="seconds") if knowledge.loaded_at else None,
+        "process": events.PROCESS_ID,
         "matcher": "fused" if knowledge.encoders_active else "lexical",
         "encoders": list(knowledge.encoders_active),
         "encoder_problems": knowledge.encoder_problems,
