@@ -292,7 +292,8 @@ def test_the_running_month_is_marked_partial_and_has_no_days_to_come(db: Any, ex
     daily, monthly = volume.split("<h3>月別の件数")
     assert ">20日</text>" in daily or "20日: " in daily
     assert "21日" not in daily and "30日" not in daily
-    assert "11月（途中）</text>" in monthly and "（途中までの集計）" in monthly
+    assert ">途中</text>" in monthly and ">11月</text>" in monthly and "11月: " in monthly
+    assert "（途中までの集計）" in monthly and "途中" not in daily
     assert "11月（途中）は11月20日までの集計です" in volume
 
 

@@ -201,7 +201,7 @@ class TestRelevance:
         if office.phone:
             assert kumin.phone == office.phone and "直通番号は未確認" in kumin.phone_note
         else:
-            assert kumin.phone is None and kumin.phone_note.startswith("電話番号は未確認です。")
+            assert kumin.phone is None and kumin.phone_note.startswith("窓口の番号は未確認。")
             assert office.phone_note and office.phone_note in kumin.phone_note
             assert "044-200-3939" in kumin.phone_note  # whom to call instead, from the knowledge base
 

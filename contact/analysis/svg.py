@@ -99,10 +99,11 @@ def columns(items: Sequence[tuple[str, float]], *, label: str, width: int = 640,
         parts.append(f'<rect x="{x + step * 0.12:.1f}" y="{top + plot_h - h:.1f}" width="{max(step * 0.76, 1):.1f}" '
                      f'height="{h:.1f}" fill="{fill}"{outline}><title>{escape(name)}: {_number(value)}{unit}{note}'
                      "</title></rect>")
-        if i in unfinished and len(items) <= 16:
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle" font-size="10" '
-                         f'font-weight="bold" font-family="{FONT}" fill="{TEXT}">{escape(name)}（途中）</text>')
-        elif i % every == 0:
+        if i in unfinished:
+            parts.append(f'<text x="{x + step / 2:.1f}" y="{max(top + 10, top + plot_h - h - 4):.1f}" '
+                         f'text-anchor="middle" font-size="10" font-weight="bold" font-family="{FONT}" '
+                         f'fill="{TEXT}">途中</text>')
+        if i % every == 0 or i in unfinished:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle" font-size="10" '
                          f'font-family="{FONT}" fill="{TEXT}">{escape(name)}</text>')
     parts.append("</svg>")

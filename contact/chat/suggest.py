@@ -208,7 +208,7 @@ class PrefixIndex:
         return found
 
 
-UNVERIFIED_PHONE = "電話番号は未確認です。"
+UNVERIFIED_PHONE = "窓口の番号は未確認。"
 
 
 def _window_line(window: Window, office: Office | None) -> tuple[str | None, str | None]:
@@ -230,7 +230,7 @@ class Directory:
         self.kb = kb
         self.targets: dict[str, Target] = {}
         for o in kb.offices.values():
-            note = o.phone_note if o.phone else f"{UNVERIFIED_PHONE}{o.phone_note or ''}"
+            note = o.phone_note if o.phone or o.phone_note else "電話番号は未確認です。"
             self.targets[o.id] = Target(o.id, "office", o.name, o.id, o.ward, o.phone, note)
         self._by_name: dict[str, list[Target]] = {}
         self._by_procedure: dict[str, list[Target]] = {}

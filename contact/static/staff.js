@@ -141,9 +141,12 @@
         width: Math.max(step * 0.76, 1).toFixed(1), height: h.toFixed(1), class: "bar" + (item.partial ? " partial" : "") });
       rect.appendChild(svg("title", {}, item.label + "：" + n(item.value) + "件" + (item.partial ? "（途中までの集計）" : "")));
       root.appendChild(rect);
+      if (item.partial) {
+        root.appendChild(svg("text", { x: (x + step / 2).toFixed(1), y: Math.max(top + 10, top + plotH - h - 4).toFixed(1),
+          "text-anchor": "middle", class: "partial" }, "途中"));
+      }
       if (k % every === 0 || item.partial) {
-        root.appendChild(svg("text", { x: (x + step / 2).toFixed(1), y: height - 8, "text-anchor": "middle",
-          class: item.partial ? "partial" : null }, item.label + (item.partial ? "（途中）" : "")));
+        root.appendChild(svg("text", { x: (x + step / 2).toFixed(1), y: height - 8, "text-anchor": "middle" }, item.label));
       }
     });
     clear(container).appendChild(root);
