@@ -1,6 +1,6 @@
 """``scripts/bench``: the matcher's and the service's speed, measured against baselines on this machine.
 
-One invocation prints one table (see the README, "Benchmarks"):
+One invocation prints one table (see docs/benchmarks.md, "Benchmarks"):
 
 - **Matcher**, per question, in process: p50/p99 latency of :meth:`intents.engine.Engine.respond`
   over a realistic question set, index build time and memory, and top-1 where the questions are

@@ -23,7 +23,7 @@ workers could not start, 1 otherwise. Workers tag their log lines with ``"worker
 
 What stays per process: the chat hub and the operators' handoff queue (``contact.chat``), the
 sessions' memory of ward and topic (``contact.assistant.Sessions``), rate limits and metrics. See
-the README ("Several worker processes") for what that means for live chat.
+docs/scale-out.md ("Several worker processes") for what that means for live chat.
 """
 
 from __future__ import annotations
