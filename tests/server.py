@@ -38,7 +38,9 @@ class Server:
             [sys.executable, "-m", "contact", "serve", "--port", str(self.port)],
             env=full_env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir,
         )
-        deadline = time.monotonic() + 60
+        # a fresh clone's first server embeds the knowledge base into the empty test cache (minutes on a busy
+        # 2-core machine); every later start reads it back in about a second
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.output()}")
