@@ -50,7 +50,10 @@ class Server:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
-        raise RuntimeError("server did not become ready")
+        self.proc.kill()  # never leave a server behind (it would go on embedding, or hold the port)
+        self.proc.wait(timeout=10)
+        self.log.close()
+        raise RuntimeError(f"server did not become ready within 300 s: {self.output()[-2000:]}")
 
     def post(self, path: str, payload: object) -> tuple[int, Any]:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
