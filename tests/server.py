@@ -38,7 +38,9 @@ class Server:
             [sys.executable, "-m", "contact", "serve", "--port", str(self.port)],
             env=full_env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir,
         )
-        deadline = time.monotonic() + 60
+        # a fresh clone's first server embeds the knowledge base into the empty test cache (minutes on a busy
+        # 2-core machine); every later start reads it back in about a second
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.output()}")
@@ -48,7 +50,10 @@ class Server:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
-        raise RuntimeError("server did not become ready")
+        self.proc.kill()  # never leave a server behind (it would go on embedding, or hold the port)
+        self.proc.wait(timeout=10)
+        self.log.close()
+        raise RuntimeError(f"server did not become ready within 300 s: {self.output()[-2000:]}")
 
     def post(self, path: str, payload: object) -> tuple[int, Any]:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()

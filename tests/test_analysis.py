@@ -4,6 +4,7 @@ words, the monthly report; the seed generator itself; old schemas upgraded in pl
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import sqlite3
 import time
@@ -14,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from contact.analysis import gaps, inquiries, report, rising, stats, words
+from contact.analysis import gaps, inquiries, report, rising, stats, svg, words
 from contact.analysis.filters import FilterError, Filters, parse_filters
 from contact.analysis.voice import VOICE_TYPES, classify
 from contact.ops import seed
 from contact.ops.seed import Manifest
-from contact.store.inquiry_log import MIGRATIONS, InquiryLog, connect
+from contact.store.inquiry_log import MIGRATIONS, InquiryLog, connect, migrate
 from tests.conftest import MINI_KB
 
 TODAY = dt.date(2026, 11, 20)
@@ -282,6 +283,68 @@ def test_the_running_month_is_compared_with_the_same_days_and_shows_the_rising_b
     assert "前月の同じ日数" in html
     rising_section = html[html.index('id="rising"'):]
     assert "給付金" in rising_section
+
+
+def test_the_running_month_is_marked_partial_and_has_no_days_to_come(db: Any, extractor: words.WordExtractor) -> None:
+    """The running month's daily chart stops at today, and its bar in the 12 months is marked 「途中」 and explained."""
+    html = report.render(report.collect(db, "2026-11", extractor, TODAY))
+    volume = html[html.index('id="volume"'):html.index('id="breakdown"')]
+    daily, monthly = volume.split("<h3>月別の件数")
+    assert ">20日</text>" in daily or "20日: " in daily
+    assert "21日" not in daily and "30日" not in daily
+    assert ">途中</text>" in monthly and ">11月</text>" in monthly and "11月: " in monthly
+    assert "（途中までの集計）" in monthly and "途中" not in daily
+    assert "11月（途中）は11月20日までの集計です" in volume
+
+
+def _ticks(svg_text: str) -> list[int]:
+    labels = re.findall(r'text-anchor="end" font-size="10"[^>]*>([\d,]+)</text>', svg_text)
+    return [int(t.replace(",", "")) for t in labels]
+
+
+@pytest.mark.parametrize("month", ["2026-10", "2026-11"])
+def test_the_reports_axes_have_round_ticks(db: Any, extractor: words.WordExtractor, month: str) -> None:
+    """Every time chart of the report is labelled 0, then equal steps of 1, 2, 2.5 or 5 × 10^n, above the peak."""
+    html = report.render(report.collect(db, month, extractor, TODAY))
+    charts = re.findall(r"<svg[^>]*aria-label=\"[^\"]*(?:日別|月別)件数\".*?</svg>", html)
+    assert len(charts) == 2
+    for chart in charts:
+        ticks = _ticks(chart)
+        step = ticks[1]
+        assert ticks[0] == 0 and all(b - a == step for a, b in itertools.pairwise(ticks)), ticks
+        assert re.fullmatch(r"(1|2|25|5)0*", str(step)), ticks
+        bars = [int(v.replace(",", "")) for v in re.findall(r": ([\d,]+)件", chart)]
+        assert max(bars) <= ticks[-1] < max(bars) + step and len(ticks) <= 6, (ticks, max(bars))
+
+
+def test_an_empty_month_says_so_instead_of_empty_charts_and_tables(tmp_path: Path,
+                                                                  extractor: words.WordExtractor) -> None:
+    """A month without inquiries says 「この期間の問い合わせはありません」: no axes over nothing, no bare headers."""
+    path = tmp_path / "empty.sqlite3"
+    empty = connect(str(path))
+    migrate(empty)
+    html = report.render(report.collect(empty, "2026-10", extractor, TODAY))
+    empty.conn.close()
+    assert html.count(report.EMPTY) >= 8
+    assert "<tbody></tbody>" not in html
+    assert 'aria-label="2026-10の日別件数"' not in html and 'aria-label="区別の件数"' not in html
+    assert ">0.5<" not in html and not re.search(r">0</text>.*>0</text>.*>1</text>", html)
+
+
+@pytest.mark.parametrize(("peak", "ticks"), [
+    pytest.param(0, [], id="empty"),
+    pytest.param(1, [0, 1], id="one"),
+    pytest.param(3, [0, 1, 2, 3], id="three"),
+    pytest.param(7, [0, 2, 4, 6, 8], id="seven"),
+    pytest.param(265, [0, 100, 200, 300], id="issue-265"),
+    pytest.param(1089, [0, 250, 500, 750, 1000, 1250], id="issue-1089"),
+    pytest.param(739, [0, 200, 400, 600, 800], id="running-month"),
+    pytest.param(1000, [0, 200, 400, 600, 800, 1000], id="exact"),
+    pytest.param(48213, [0, 10000, 20000, 30000, 40000, 50000], id="large"),
+])
+def test_nice_ticks(peak: int, ticks: list[int]) -> None:
+    """Axis ticks are round numbers from 0 to at or above the peak, at most six of them."""
+    assert svg.nice_ticks(peak) == ticks
 
 
 def test_a_month_in_the_future_or_malformed_is_refused(db: Any, extractor: words.WordExtractor) -> None:

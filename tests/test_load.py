@@ -1,6 +1,6 @@
 """The load test and the crash test in their short CI form (``scripts/load``, contact/ops/loadtest.py).
 
-The long form is documented in the README: ``scripts/load --duration 60 --connections 100``.
+The long form is documented in docs/security.md: ``scripts/load --duration 60 --connections 100``.
 """
 
 from __future__ import annotations

@@ -189,6 +189,22 @@ class TestRelevance:
         assert top.forward and top.forward[0].ward == "多摩区" and top.forward[0].phone
         assert all(t.ward in ("多摩区", None) for t in top.forward)
 
+    @pytest.mark.parametrize("ward", ["川崎区", "幸区", "中原区", "高津区", "宮前区", "多摩区", "麻生区"])
+    def test_every_wards_kumin_ka_has_a_number_or_says_it_is_not_verified(self, shipped: Suggester,
+                                                                           ward: str) -> None:
+        """The 区民課 to forward to has the building's number, marked as not the direct line; without one, the
+        operator reads 「未確認」 and what the knowledge base knows instead (the office's note), never a bare dash."""
+        top = shipped.suggest("住民票", dt.datetime.fromisoformat(NOW), ward=ward).suggestions[0]
+        kumin = next(t for t in top.forward if t.name.endswith("区民課") and t.ward == ward)
+        office = shipped.engine.kb.offices[kumin.office_id]
+        assert kumin.phone_note
+        if office.phone:
+            assert kumin.phone == office.phone and "直通番号は未確認" in kumin.phone_note
+        else:
+            assert kumin.phone is None and kumin.phone_note.startswith("窓口の番号は未確認。")
+            assert office.phone_note and office.phone_note in kumin.phone_note
+            assert "044-200-3939" in kumin.phone_note  # whom to call instead, from the knowledge base
+
 
 # -- records ----------------------------------------------------------------------------------------
 

@@ -149,8 +149,9 @@ def collect(db: Any, month: str, extractor: WordExtractor, today: dt.date | None
 
 CSS = """
 :root { color-scheme: light; }
-body { font-family: "Noto Sans JP", "Hiragino Sans", "Yu Gothic", sans-serif; color: #222; margin: 2rem auto;
-       max-width: 60rem; padding: 0 1rem; line-height: 1.6; }
+body { font-family: "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Noto Sans JP", "Noto Sans CJK JP",
+       "Yu Gothic UI", "Yu Gothic", Meiryo, "BIZ UDPGothic", system-ui, sans-serif;
+       color: #222; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; line-height: 1.6; }
 h1 { font-size: 1.6rem; border-bottom: 3px solid #1f5fa8; padding-bottom: .3rem; }
 h2 { font-size: 1.2rem; border-left: 6px solid #1f5fa8; padding-left: .5rem; margin-top: 2rem; }
 h3 { font-size: 1rem; margin-bottom: .3rem; }
@@ -195,7 +196,25 @@ def _points(current: float | None, previous: float | None) -> str:
     return f"{(current - previous) * 100:+.1f}ポイント"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> str:
+EMPTY = "この期間の問い合わせはありません"
+"""What a chart or a table of a period without inquiries says, instead of empty axes or headers without rows."""
+
+
+def _note(text: str) -> str:
+    return f'<p class="note empty">{escape(text)}</p>'
+
+
+def _chart(chart: str, values: Sequence[float], empty: str = EMPTY) -> str:
+    """The chart, or ``empty`` when it would draw nothing but axes."""
+    return chart if any(values) else _note(empty)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = (),
+           empty: str = "該当なし") -> str:
+    """A table, or the ``empty`` note when there are no rows (never headers over nothing)."""
+    if not rows:
+        return _note(empty)
+
     def cls(i: int) -> str:
         return ' class="n"' if i in numeric else ""
 
@@ -220,7 +239,9 @@ def render(r: MonthlyReport) -> str:
     title = f"市民の声 月次レポート {year}年{int(month)}月"
     cur, prev = r.rates, r.previous_rates
     period = f"{r.start.isoformat()} 〜 {r.end.isoformat()}"
-    compared = "前月の同じ日数" if r.end < parse_month(r.month)[1] else "前月"
+    running = r.end < parse_month(r.month)[1]  # the month is still running: its figures stop at r.end
+    compared = "前月の同じ日数" if running else "前月"
+    none = EMPTY if not cur["total"] else "該当なし"
     filters = r.filters.describe()
     filter_text = "、".join(f"{k}={v}" for k, v in filters.items()) if filters else "なし（全件）"
     voice_total = sum(r.voice_types.values())
@@ -247,21 +268,29 @@ def render(r: MonthlyReport) -> str:
         f'<p class="meta">対象期間 {period}（比較：{compared} {r.previous[0].isoformat()} 〜 '
         f"{r.previous[1].isoformat()}）"
         f"　絞り込み {escape(filter_text)}　作成 {escape(r.generated_at)}</p></header>",
-        '<section id="summary"><h2>1. 概要</h2><div class="kpis">',
+        '<section id="summary"><h2>1. 概要</h2>',
+        _note(f"{EMPTY}（{period}）。") if not cur["total"] else "",
+        '<div class="kpis">',
         *(f'<div class="kpi"><small>{escape(k)}</small><b>{v}</b><small>{sub}</small></div>' for k, v, sub in kpis),
         "</div></section>",
     ]
 
     every = 5 if len(r.daily) > 20 else 1
-    weekend = [i for i, (d, _) in enumerate(r.daily) if d.weekday() >= 5]
+    days = [(d, n) for d, n in r.daily if d <= r.end]  # the running month: the days still to come are not zeros
+    weekend = [i for i, (d, _) in enumerate(days) if d.weekday() >= 5]
+    until = f"{r.end.month}月{r.end.day}日"
+    last = len(r.monthly) - 1
     out += [
         '<section id="volume"><h2>2. 件数の推移</h2>',
-        "<h3>日別の件数（橙は土日）</h3>",
-        svg.columns([(f"{d.day}日", n) for d, n in r.daily], label=f"{r.month}の日別件数", every=every,
-                    highlight=weekend),
+        f"<h3>日別の件数（橙は土日{f'、{until}まで' if running else ''}）</h3>",
+        _chart(svg.columns([(f"{d.day}日", n) for d, n in days], label=f"{r.month}の日別件数", every=every,
+                           highlight=weekend), [n for _, n in days]),
         "<h3>月別の件数（直近12か月）</h3>",
-        svg.columns([(f"{int(m[5:])}月", n) for m, n in r.monthly], label="直近12か月の月別件数",
-                    highlight=[len(r.monthly) - 1]),
+        _chart(svg.columns([(f"{int(m[5:])}月", n) for m, n in r.monthly], label="直近12か月の月別件数",
+                           highlight=[] if running else [last], partial=[last] if running else []),
+               [n for _, n in r.monthly]),
+        f'<p class="note">{int(r.month[5:])}月（途中）は{until}までの集計です。月全体の件数ではありません。</p>'
+        if running else "",
         "</section>",
     ]
 
@@ -271,17 +300,20 @@ def render(r: MonthlyReport) -> str:
 
     out += [
         '<section id="breakdown"><h2>3. 内訳</h2><div class="two">',
-        "<div><h3>区別</h3>", svg.bars(bar_items(r.wards), label="区別の件数", width=440, label_width=110), "</div>",
+        "<div><h3>区別</h3>",
+        _chart(svg.bars(bar_items(r.wards), label="区別の件数", width=440, label_width=110),
+               [i["count"] for i in r.wards]), "</div>",
         "<div><h3>チャネル別</h3>",
-        svg.bars(bar_items(r.channels, CHANNEL_LABELS), label="チャネル別の件数", width=440, label_width=150), "</div>",
+        _chart(svg.bars(bar_items(r.channels, CHANNEL_LABELS), label="チャネル別の件数", width=440, label_width=150),
+               [i["count"] for i in r.channels]), "</div>",
         "</div><h3>分類別（上位15）</h3>",
-        svg.bars(bar_items(r.categories, limit=15), label="分類別の件数"),
+        _chart(svg.bars(bar_items(r.categories, limit=15), label="分類別の件数"), [i["count"] for i in r.categories]),
         '<div class="two"><div><h3>自動応答の結果</h3>',
         _table(["結果", "件数", "割合"], [[_label(i["key"], KIND_LABELS), _n(i["count"]), percent(i["share"])]
-                                     for i in r.kinds], numeric=(1, 2)),
+                                     for i in r.kinds], numeric=(1, 2), empty=none),
         "</div><div><h3>オペレーター対応の結果</h3>",
         _table(["対応結果", "件数"], [[_label(i["key"], RESOLUTION_LABELS), _n(i["count"])]
-                                 for i in r.resolutions if i["key"]], numeric=(1,)),
+                                 for i in r.resolutions if i["key"]], numeric=(1,), empty=none),
         "</div></div></section>",
     ]
 
@@ -290,7 +322,8 @@ def render(r: MonthlyReport) -> str:
                    _examples(r.voice_examples.get(t, []))] for t in VOICE_TYPES]
     out += [
         '<section id="voice"><h2>4. 声の種類</h2>',
-        svg.bars([(t, r.voice_types.get(t, 0)) for t in VOICE_TYPES], label="声の種類別の件数", label_width=110),
+        _chart(svg.bars([(t, r.voice_types.get(t, 0)) for t in VOICE_TYPES], label="声の種類別の件数", label_width=110),
+               list(r.voice_types.values())),
         _table(["種類", "今月", "前月", "増減", "最近の例"], voice_rows, numeric=(1, 2, 3)),
         '<p class="note">声の種類は問い合わせ内容とメモから規則（contact/analysis/voice_rules.yaml）で'
         "自動分類しています。</p>",
@@ -301,12 +334,12 @@ def render(r: MonthlyReport) -> str:
         '<section id="entries"><h2>5. よく使われた回答と満足度</h2>',
         _table(["回答エントリ", "件数", "評価数", "満足度"],
                [[f"{escape(e.get('title') or '')}<br><small>{escape(e['key'])}</small>", _n(e["count"]),
-                 _n(e["rated"]), percent(e["satisfaction"])] for e in r.top_entries], numeric=(1, 2, 3)),
+                 _n(e["rated"]), percent(e["satisfaction"])] for e in r.top_entries], numeric=(1, 2, 3), empty=none),
         "<h3>満足度の低い回答（評価5件以上）</h3>",
         _table(["回答エントリ", "評価数", "満足度"],
                [[f"{escape(e.get('title') or '')}<br><small>{escape(e['key'])}</small>", _n(e["rated"]),
                  percent(e["satisfaction"])] for e in r.low_rated], numeric=(1, 2))
-        if r.low_rated else '<p class="note">評価が5件以上ある回答はありません。</p>',
+        if r.low_rated else _note(EMPTY if not cur["total"] else "評価が5件以上ある回答はありません。"),
         "</section>",
     ]
 
@@ -323,7 +356,7 @@ def render(r: MonthlyReport) -> str:
         f'{_n(gaps["clustered"])}件が似た質問のまとまり {_n(gaps["clusters_total"])}件になりました（大きい順）。'
         "FAQの追加や既存エントリへの言い換えの追加を検討してください。</p>",
         _table(["件数", "話題", "質問の例", "最も近い既存エントリ"], gap_rows, numeric=(0,))
-        if gap_rows else '<p class="note">該当なし</p>',
+        if gap_rows else _note(none),
         "</section>",
     ]
 
@@ -340,13 +373,13 @@ def render(r: MonthlyReport) -> str:
         '<section id="rising"><h2>7. 急上昇の話題</h2>',
         f'<h3>直近1週間（{week["week"]["from"]}〜{week["week"]["to"]}）に前の4週間の平均より増えた言葉</h3>',
         _table(["言葉", "今週", "前4週平均", "倍率", "週別の推移", "例"], word_rows, numeric=(1, 2, 3))
-        if word_rows else '<p class="note">該当なし</p>',
+        if word_rows else _note("該当なし"),
         "<h3>増えている質問のまとまり</h3>",
         _table(["話題", "今週", "前4週平均", "週別の推移", "例"], cluster_rows, numeric=(1, 2))
-        if cluster_rows else '<p class="note">該当なし</p>',
+        if cluster_rows else _note("該当なし"),
         "<h3>前月より増えた言葉</h3>",
         _table(["言葉", "今月", "前月", "倍率", "例"], month_rows, numeric=(1, 2, 3))
-        if month_rows else '<p class="note">該当なし</p>',
+        if month_rows else _note(none),
         "</section>",
     ]
 

@@ -8,14 +8,39 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
 COLOR = "#1f5fa8"
 ACCENT = "#d9822b"
+PARTIAL = "#9dbbe0"
+"""A period the data covers only in part (the running month, days still to come): lighter, dashed outline."""
 GRID = "#d0d7e2"
 TEXT = "#222"
-FONT = "sans-serif"
+FONT = "'Hiragino Sans', 'Noto Sans JP', 'Noto Sans CJK JP', 'Yu Gothic', Meiryo, sans-serif"
+"""The pages' Japanese sans-serif stack (single quotes: it goes inside a double-quoted attribute)."""
+
+
+def nice_ticks(peak: float, most: int = 5) -> list[int]:
+    """Round axis ticks for counts: 0, then equal steps of 1, 2, 2.5 or 5 × 10^n (whole numbers only), at most
+    ``most`` of them, the last at or above ``peak``; none for an empty chart (``peak`` 0).
+
+    >>> nice_ticks(1089), nice_ticks(265), nice_ticks(7), nice_ticks(1), nice_ticks(0)
+    ([0, 250, 500, 750, 1000, 1250], [0, 100, 200, 300], [0, 2, 4, 6, 8], [0, 1], [])
+    """
+    if peak <= 0:
+        return []
+    magnitude = 10.0 ** math.floor(math.log10(peak / most))
+    step = 10 * magnitude
+    for m in (1, 2, 2.5, 5, 10):
+        candidate = m * magnitude
+        if candidate >= 1 and candidate.is_integer() and math.ceil(peak / candidate) <= most:
+            step = candidate
+            break
+    step = max(1.0, step)
+    count = math.ceil(peak / step)
+    return [round(k * step) for k in range(count + 1)]
 
 
 def _number(value: float) -> str:
@@ -46,30 +71,39 @@ def bars(items: Sequence[tuple[str, float]], *, label: str, width: int = 640, un
 
 
 def columns(items: Sequence[tuple[str, float]], *, label: str, width: int = 640, height: int = 200,
-            unit: str = "件", every: int = 1, color: str = COLOR, highlight: Sequence[int] = ()) -> str:
-    """Vertical bars over time (days, weeks, months); every ``every``-th label is written; ``highlight``
-    marks bars (indexes) in the accent colour."""
-    left, bottom, top = 44, 28, 10
+            unit: str = "件", every: int = 1, color: str = COLOR, highlight: Sequence[int] = (),
+            partial: Sequence[int] = ()) -> str:
+    """Vertical bars over time (days, weeks, months) on round ticks (:func:`nice_ticks`); every ``every``-th
+    label is written; ``highlight`` marks bars (indexes) in the accent colour; ``partial`` marks periods the data
+    covers only in part (lighter, dashed, 「途中」 under the label), so that they do not read as a drop."""
+    left, bottom, top = 50, 28, 10
     plot_w, plot_h = width - left - 8, height - bottom - top
-    peak = max((v for _, v in items), default=0) or 1
+    ticks = nice_ticks(max((v for _, v in items), default=0)) or [0, 1]
+    scale = ticks[-1]
     step = plot_w / max(len(items), 1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">',
              f"<title>{escape(label)}</title>"]
-    for k in range(5):
-        value = peak * k / 4
-        y = top + plot_h - plot_h * k / 4
+    for value in ticks:
+        y = top + plot_h - plot_h * value / scale
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 8}" y2="{y:.1f}" stroke="{GRID}" stroke-width="1"/>')
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10" font-family="{FONT}" '
-                     f'fill="{TEXT}">{_number(round(value))}</text>')
-    marked = set(highlight)
+                     f'fill="{TEXT}">{_number(value)}</text>')
+    marked, unfinished = set(highlight), set(partial)
     for i, (name, value) in enumerate(items):
-        h = plot_h * value / peak
+        h = plot_h * value / scale
         x = left + i * step
-        fill = ACCENT if i in marked else color
+        fill = PARTIAL if i in unfinished else ACCENT if i in marked else color
+        outline = f' stroke="{color}" stroke-width="1" stroke-dasharray="3 2"' if i in unfinished else ""
+        note = "（途中までの集計）" if i in unfinished else ""
         parts.append(f'<rect x="{x + step * 0.12:.1f}" y="{top + plot_h - h:.1f}" width="{max(step * 0.76, 1):.1f}" '
-                     f'height="{h:.1f}" fill="{fill}"><title>{escape(name)}: {_number(value)}{unit}</title></rect>')
-        if i % every == 0:
+                     f'height="{h:.1f}" fill="{fill}"{outline}><title>{escape(name)}: {_number(value)}{unit}{note}'
+                     "</title></rect>")
+        if i in unfinished:
+            parts.append(f'<text x="{x + step / 2:.1f}" y="{max(top + 10, top + plot_h - h - 4):.1f}" '
+                         f'text-anchor="middle" font-size="10" font-weight="bold" font-family="{FONT}" '
+                         f'fill="{TEXT}">途中</text>')
+        if i % every == 0 or i in unfinished:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle" font-size="10" '
                          f'font-family="{FONT}" fill="{TEXT}">{escape(name)}</text>')
     parts.append("</svg>")

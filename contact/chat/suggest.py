@@ -208,6 +208,21 @@ class PrefixIndex:
         return found
 
 
+UNVERIFIED_PHONE = "窓口の番号は未確認。"
+
+
+def _window_line(window: Window, office: Office | None) -> tuple[str | None, str | None]:
+    """The number to forward a caller to a window, and what the operator must know about it: the window's own
+    line; else the building's number (not the window's direct line); else none, saying so plainly and what the
+    knowledge base does know (the office's note: whom to call instead, another number of the building)."""
+    if window.phone:
+        return window.phone, None
+    if office is not None and office.phone:
+        return office.phone, "庁舎の代表・総合案内の番号です（窓口の直通番号は未確認）。"
+    known = office.phone_note if office is not None and office.phone_note else ""
+    return None, (UNVERIFIED_PHONE + known).strip()
+
+
 class Directory:
     """Windows and offices of a knowledge base as forwarding targets, looked up by entry and ward."""
 
@@ -215,14 +230,13 @@ class Directory:
         self.kb = kb
         self.targets: dict[str, Target] = {}
         for o in kb.offices.values():
-            self.targets[o.id] = Target(o.id, "office", o.name, o.id, o.ward, o.phone, o.phone_note)
+            note = o.phone_note if o.phone or o.phone_note else "電話番号は未確認です。"
+            self.targets[o.id] = Target(o.id, "office", o.name, o.id, o.ward, o.phone, note)
         self._by_name: dict[str, list[Target]] = {}
         self._by_procedure: dict[str, list[Target]] = {}
         for window in kb.windows.values():
             office = kb.offices.get(window.office)
-            phone, note = window.phone, None
-            if not phone and office is not None and office.phone:
-                phone, note = office.phone, "庁舎の代表・総合案内"
+            phone, note = _window_line(window, office)
             target = Target(window.id, "window", f"{office.name if office else ''} {window.name}".strip(),
                             window.office, office.ward if office else None, phone, note, window.floor,
                             window.counter)

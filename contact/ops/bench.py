@@ -1,6 +1,6 @@
 """``scripts/bench``: the matcher's and the service's speed, measured against baselines on this machine.
 
-One invocation prints one table (see the README, "Benchmarks"):
+One invocation prints one table (see docs/benchmarks.md, "Benchmarks"):
 
 - **Matcher**, per question, in process: p50/p99 latency of :meth:`intents.engine.Engine.respond`
   over a realistic question set, index build time and memory, and top-1 where the questions are
@@ -271,12 +271,6 @@ def wrk_script(directory: Path) -> Path:
     return script
 
 
-def _times(a: float, b: float) -> str:
-    """``a`` as a multiple of ``b`` ("2.00x"), or "n/a" when ``b`` answered nothing (a run too short for a
-    loaded machine must still print its table)."""
-    return f"{a / b:.2f}x" if b else "n/a"
-
-
 def wrk_get_script(directory: Path) -> Path:
     """A wrk Lua script for plain GETs of the URL, with the same summary."""
     script = directory / "get.lua"
@@ -528,13 +522,17 @@ def render(plan: Plan, matcher: list[dict[str, Any]], service: list[ServiceRun] 
     t.lines.append("(matched: the memo off, every question understood and ranked; memo: the same rotating questions "
                    "with the memo on, so each is matched once and then taken from it)")
     t.lines.append("")
-    t.lines.append(f"HEADLINE ask/bare, 1 worker: every question matched {one.load.rps / bare:.1%}"
-                   + (f"; repeated questions (memo) {memo.load.rps / bare:.1%}" if memo else "")
-                   + (f"; 2 workers, matched {two.load.rps / bare:.1%} ({_times(two.load.rps, one.load.rps)} 1 worker)"
-                      if two else ""))
+    def share(rps: float, of: float, fmt: str = ".1%") -> str:
+        """A ratio of two rates; "n/a" when the one compared with answered nothing (the table still prints)."""
+        return format(rps / of, fmt) if of else "n/a"
+
+    t.lines.append(f"HEADLINE ask/bare, 1 worker: every question matched {share(one.load.rps, bare)}"
+                   + (f"; repeated questions (memo) {share(memo.load.rps, bare)}" if memo else "")
+                   + (f"; 2 workers, matched {share(two.load.rps, bare)} "
+                      f"({share(two.load.rps, one.load.rps, '.2f')}x 1 worker)" if two else ""))
     if health is not None:
         t.lines.append(f"ceiling: GET /healthz through the same server and middlewares, no work behind it: "
-                       f"{health.load.rps / bare:.1%} of bare")
+                       f"{share(health.load.rps, bare)} of bare")
     for run in asks:
         t.lines.append(f"log check, {run.name}: {run.rows} rows = {run.answered_2xx} 2xx answers sent "
                        f"(wrk read {run.wrk_ok}; the rest were in flight when wrk stopped): "

@@ -1,6 +1,6 @@
 """Load test of ``POST /api/v1/ask`` with a zero-loss check, and the crash test (``scripts/load``).
 
-Long form (README, "Security and limits")::
+Long form (docs/security.md, "Load and crash test")::
 
     scripts/load --duration 60 --connections 100
 

@@ -17,14 +17,19 @@ gives the same log, byte for byte in content, so tests know what the analysis mu
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
 import random
+import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from contact.config import TOKYO
+from contact.logs import configure
 from contact.store.inquiry_log import connect, migrate, prepare_inquiry
 
 WARD_WEIGHTS = {"川崎区": 14, "幸区": 11, "中原区": 17, "高津区": 15, "宮前区": 15, "多摩区": 14, "麻生区": 12}
@@ -360,3 +365,48 @@ def write(path: str | Path, seed: int = 7, start: dt.date = dt.date(2026, 6, 1),
     finally:
         db.conn.close()
     return manifest
+
+
+USAGE = """Write a seeded synthetic inquiry log (thousands of inquiries over months) into a new SQLite file.
+
+The same seed gives the same log: tests and demos know what the analysis must find (what is planted:
+knowledge gaps, a rising topic, voice types; see contact/ops/seed.py).
+
+Examples:
+  scripts/seed-log var/demo.sqlite3
+  scripts/seed-log var/demo.sqlite3 --seed 11 --start 2026-04-01 --end 2026-11-19
+  scripts/contact users add demo --role staff --db var/demo.sqlite3
+  CONTACT_NOW=2026-11-20T10:00:00+09:00 scripts/contact serve --db var/demo.sqlite3   # then open /staff/
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``scripts/seed-log OUT [--seed N] [--start DATE] [--end DATE] [--manifest FILE]``; 2 on a bad argument."""
+    parser = argparse.ArgumentParser(prog="scripts/seed-log", description=USAGE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", help="SQLite file to create (must not exist)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 6, 1),
+                        help="first day, YYYY-MM-DD (default 2026-06-01)")
+    parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2026, 11, 19),
+                        help="last day, YYYY-MM-DD (default 2026-11-19)")
+    parser.add_argument("--manifest", help="also write what was generated (counts, planted topics) as JSON here")
+    args = parser.parse_args(argv)
+    configure("warning", json=False, stderr=True)
+    started = time.perf_counter()
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        manifest = write(out, args.seed, args.start, args.end)
+    except (FileExistsError, ValueError) as exc:
+        print(f"seed-log: {exc}", file=sys.stderr)
+        return 2
+    if args.manifest:
+        Path(args.manifest).write_text(json.dumps(manifest.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"wrote {manifest.total} inquiries ({manifest.rated} rated, {manifest.phrasings} phrasing proposals) "
+          f"from {manifest.start} to {manifest.end} into {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

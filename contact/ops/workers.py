@@ -26,7 +26,7 @@ Before forking it also makes what the workers share: the rate-limit buckets in s
 (``contact.web.limiters.SharedBuckets``) and the directory of prometheus_client's multiprocess mode, so
 that ``/metrics`` reports the whole node. Conversations, handoffs, chat relays, reloads and sign-in
 lock-outs go through the store (``contact.store.conversations``, ``events``, ``counters``), so any
-worker continues what another began. Still per worker: the open-chat limits. See the README
+worker continues what another began. Still per worker: the open-chat limits. See docs/scale-out.md
 ("Several worker processes").
 """
 

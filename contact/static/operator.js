@@ -183,7 +183,9 @@
     detail.appendChild(facts);
     if (s.forward.length) {
       var rows = s.forward.map(function (t) {
-        return el("tr", {}, [el("td", { text: t.name }), el("td", { class: "num", text: t.phone || "—" }),
+        // no number in the knowledge base: say so plainly (the note says whom to call instead), never a bare dash
+        return el("tr", {}, [el("td", { text: t.name }),
+          t.phone ? el("td", { class: "num", text: t.phone }) : el("td", { class: "num warn", text: "未確認" }),
           el("td", { text: [t.phone_note, t.floor, t.counter].filter(Boolean).join(" ") })]);
       });
       detail.appendChild(el("table", { class: "forward" }, [el("caption", { text: "転送先" }),

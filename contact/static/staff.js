@@ -29,11 +29,12 @@
   }
   function svg(tag, attrs, text) {
     var node = document.createElementNS(SVG, tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    Object.keys(attrs || {}).forEach(function (k) { if (attrs[k] !== null && attrs[k] !== undefined) node.setAttribute(k, attrs[k]); });
     if (text !== undefined) node.textContent = text;
     return node;
   }
   function n(x) { return (x || 0).toLocaleString("ja-JP"); }
+  function jpDay(iso) { return +iso.slice(5, 7) + "月" + +iso.slice(8, 10) + "日"; }
   function pct(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
   function say(text) { $("status").textContent = text; }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
@@ -84,7 +85,27 @@
   }
 
   // -- charts (inline SVG) --------------------------------------------------------------------------------
+  var EMPTY = "この期間の問い合わせはありません";
+  function emptyNote(container, text) {
+    clear(container).appendChild(el("p", { class: "muted empty", text: text || EMPTY }));
+  }
+  // Round axis ticks for counts: 0 and at most five equal steps of 1, 2, 2.5 or 5 × 10^n (never fractions), the
+  // last at or above the peak; the same rule as contact/analysis/svg.py nice_ticks. No ticks for an empty chart.
+  function niceTicks(peak) {
+    if (!(peak > 0)) return [];
+    var mag = Math.pow(10, Math.floor(Math.log10(peak / 5))), step = null;
+    [1, 2, 2.5, 5, 10].some(function (m) {
+      var s = m * mag;
+      if (s < 1 || Math.round(s) !== s || Math.ceil(peak / s) > 5) return false;
+      step = s; return true;
+    });
+    if (step === null) step = Math.max(1, 10 * mag);
+    var ticks = [];
+    for (var v = 0; v < peak + step; v += step) ticks.push(v);
+    return ticks;
+  }
   function hbars(container, items, label) {
+    if (!items.some(function (i) { return i.value > 0; })) { emptyNote(container); return; }
     var row = 22, left = 150, width = 460, height = 8 + row * Math.max(items.length, 1);
     var peak = Math.max.apply(null, items.map(function (i) { return i.value; }).concat([1]));
     var root = svg("svg", { viewBox: "0 0 " + width + " " + height, width: width, height: height, role: "img", "aria-label": label });
@@ -97,27 +118,50 @@
     });
     clear(container).appendChild(root);
   }
-  function columns(container, items, label) {
-    var width = 900, height = 200, left = 44, bottom = 26, top = 8, plotH = height - bottom - top, plotW = width - left - 8;
-    var peak = Math.max.apply(null, items.map(function (i) { return i.value; }).concat([1]));
+  // items: [{label, value, partial?}]; a partial period (one the data covers only in part) is drawn lighter,
+  // marked 「途中」 under its label and explained in ``note``, so that it does not read as a drop.
+  function columns(container, items, label, note) {
+    if (!items.some(function (i) { return i.value > 0; })) { emptyNote(container); return; }
+    var width = 900, height = 200, left = 50, bottom = 26, top = 8, plotH = height - bottom - top, plotW = width - left - 8;
+    var ticks = niceTicks(Math.max.apply(null, items.map(function (i) { return i.value; })));
+    var scale = ticks[ticks.length - 1];
     var step = plotW / Math.max(items.length, 1), every = Math.ceil(items.length / 12);
     var root = svg("svg", { viewBox: "0 0 " + width + " " + height, width: width, height: height, role: "img", "aria-label": label });
     var first = items[0], last = items[items.length - 1];
-    root.appendChild(svg("title", {}, label + (first ? "：" + first.label + "〜" + last.label + "、最大 " + n(peak) + "件" : "：データなし")));
-    for (var g = 0; g <= 4; g++) {
-      var y = top + plotH - plotH * g / 4;
+    var peak = Math.max.apply(null, items.map(function (i) { return i.value; }));
+    root.appendChild(svg("title", {}, label + "：" + first.label + "〜" + last.label + "、最大 " + n(peak) + "件" + (note ? "。" + note : "")));
+    ticks.forEach(function (v) {
+      var y = top + plotH - plotH * v / scale;
       root.appendChild(svg("line", { x1: left, x2: width - 8, y1: y, y2: y, class: "grid" }));
-      root.appendChild(svg("text", { x: left - 4, y: y + 4, "text-anchor": "end" }, n(Math.round(peak * g / 4))));
-    }
+      root.appendChild(svg("text", { x: left - 4, y: y + 4, "text-anchor": "end", class: "tick" }, n(v)));
+    });
     items.forEach(function (item, k) {
-      var h = plotH * item.value / peak, x = left + k * step;
+      var h = plotH * item.value / scale, x = left + k * step;
       var rect = svg("rect", { x: (x + step * 0.12).toFixed(1), y: (top + plotH - h).toFixed(1),
-        width: Math.max(step * 0.76, 1).toFixed(1), height: h.toFixed(1), class: "bar" });
-      rect.appendChild(svg("title", {}, item.label + "：" + n(item.value) + "件"));
+        width: Math.max(step * 0.76, 1).toFixed(1), height: h.toFixed(1), class: "bar" + (item.partial ? " partial" : "") });
+      rect.appendChild(svg("title", {}, item.label + "：" + n(item.value) + "件" + (item.partial ? "（途中までの集計）" : "")));
       root.appendChild(rect);
-      if (k % every === 0) root.appendChild(svg("text", { x: (x + step / 2).toFixed(1), y: height - 8, "text-anchor": "middle" }, item.label));
+      if (item.partial) {
+        root.appendChild(svg("text", { x: (x + step / 2).toFixed(1), y: Math.max(top + 10, top + plotH - h - 4).toFixed(1),
+          "text-anchor": "middle", class: "partial" }, "途中"));
+      }
+      if (k % every === 0 || item.partial) {
+        root.appendChild(svg("text", { x: (x + step / 2).toFixed(1), y: height - 8, "text-anchor": "middle" }, item.label));
+      }
     });
     clear(container).appendChild(root);
+    if (note) container.appendChild(el("p", { class: "muted chart-note", text: note }));
+  }
+  // The days [first, last] (YYYY-MM-DD) of a volume period's key; weeks start on Monday.
+  function periodDays(period, key) {
+    var day = function (d) { return d.toISOString().slice(0, 10); };
+    if (period === "day") return [key, key];
+    if (period === "week") {
+      var end = new Date(key + "T00:00:00Z"); end.setUTCDate(end.getUTCDate() + 6);
+      return [key, day(end)];
+    }
+    var y = +key.slice(0, 4), m = +key.slice(5, 7);
+    return [key + "-01", day(new Date(Date.UTC(y, m, 0)))];
   }
   function sparkline(values, label) {
     var width = 110, height = 26, peak = Math.max.apply(null, values.concat([1]));
@@ -153,17 +197,25 @@
         clear($("kpis"));
         kpis.forEach(function (k) { $("kpis").appendChild(el("div", { class: "kpi" }, [el("small", { text: k[0] }), el("b", { text: k[1] }), el("small", { text: k[2] })])); });
         var unit = { day: "日別", week: "週別（月曜始まり）", month: "月別" }[vol.period];
-        columns($("volume"), vol.series.map(function (p) { return { label: vol.period === "month" ? p.key : p.key.slice(5), value: p.count }; }), unit + "の件数");
+        var partial = [];
+        var bars = vol.series.map(function (p) {
+          var span = periodDays(vol.period, p.key);
+          var part = (vol.from && span[0] < vol.from) || (vol.to && span[1] > vol.to);
+          if (part) partial.push(span[0] < vol.from ? "最初の期間は" + jpDay(vol.from) + "から" : "最後の期間は" + jpDay(vol.to) + "まで");
+          return { label: vol.period === "month" ? p.key : p.key.slice(5), value: p.count, partial: part };
+        });
+        columns($("volume"), bars, unit + "の件数", partial.length ? "（途中）の期間は一部の日だけの集計です：" + partial.join("、") + "。" : "");
         hbars($("by-voice"), VOICES.map(function (v) { return { label: v, value: s.voice_types[v] || 0 }; }), "声の種類別の件数");
         hbars($("by-ward"), r[2].items.map(function (i) { return { label: i.key || "(不明)", value: i.count }; }), "区別の件数");
         hbars($("by-channel"), Object.keys(s.channels).map(function (k) { return { label: CHANNELS[k] || k, value: s.channels[k] }; }), "チャネル別の件数");
         hbars($("by-category"), r[3].items.map(function (i) { return { label: i.key || "(不明)", value: i.count }; }), "分類別の件数");
+        if (!s.total) say(EMPTY + "。");
         rows($("top"), s.top_entries, function (e) {
           return el("tr", {}, [el("td", {}, [e.title || e.entry_id, el("br"), el("small", { class: "muted", text: e.entry_id })]),
             td(n(e.count), "num"), td(n(e.rated), "num"), td(pct(e.satisfaction), "num")]);
-        });
+        }, s.total ? "該当なし" : EMPTY);
         if (!$("report-month").value && S.lastDay) { $("report-month").value = S.lastDay.slice(0, 7); reportLinks(); }
-        return "概要を表示しました（" + n(s.total) + "件）。";
+        return "概要を表示しました（" + (s.total ? n(s.total) + "件" : EMPTY) + "）。";
       });
     },
     list: function () {
@@ -177,10 +229,10 @@
           var answer = KINDS[i.kind] || i.kind;
           if (i.entry_title) answer += "：" + i.entry_title;
           if (i.resolution) answer += "（" + ({ answered: "回答済", forwarded: "転送", callback: "折り返し", complaint: "苦情・要望" }[i.resolution] || i.resolution) + "）";
-          return el("tr", {}, [td(i.created_at.slice(0, 16).replace("T", " ")), td(CHANNELS[i.channel] || i.channel), td(i.ward || "—"),
+          return el("tr", {}, [td(i.created_at.slice(0, 16).replace("T", " "), "nowrap"), td(CHANNELS[i.channel] || i.channel, "nowrap"), td(i.ward || "—", "nowrap"),
             el("td", { class: "text" }, [i.text, i.note ? el("div", { class: "muted", text: "メモ：" + i.note }) : null]), td(answer),
-            el("td", {}, [el("span", { class: "tag v-" + (i.voice_type || ""), text: i.voice_type || "—" })]),
-            td(i.helpful === true ? "役に立った" : i.helpful === false ? "役に立たなかった" : "—")]);
+            el("td", { class: "nowrap" }, [el("span", { class: "tag v-" + (i.voice_type || ""), text: i.voice_type || "—" })]),
+            td(i.helpful === true ? "役に立った" : i.helpful === false ? "役に立たなかった" : "—", "nowrap")]);
         }, "条件に合う問い合わせはありません");
         return "問い合わせ一覧を表示しました（" + n(b.total) + "件）。";
       });
@@ -247,7 +299,11 @@
         return "言い換えの提案を表示しました。";
       });
     },
-    report: function () { reportLinks(); return Promise.resolve(""); }
+    report: function () {
+      reportLinks();
+      var month = $("report-month").value;
+      return Promise.resolve(month ? month.slice(0, 4) + "年" + +month.slice(5, 7) + "月の月次レポートを開けます。" : "月を選ぶと月次レポートを開けます。");
+    }
   };
 
   function kwic() {
@@ -368,7 +424,7 @@
   $("kwic-form").addEventListener("submit", function (e) { e.preventDefault(); kwic(); });
   $("ct-go").addEventListener("click", function () { crosstab().catch(function (e) { say(e.message); }); });
   $("ph-status").addEventListener("change", function () { load("phrasings", true); });
-  $("report-month").addEventListener("change", reportLinks);
+  $("report-month").addEventListener("change", function () { reportLinks(); if (S.tab === "report") load("report", true); });
   $("logout").addEventListener("click", function () {
     api("/api/v1/logout", { method: "POST" }).then(toLogin, toLogin);
   });

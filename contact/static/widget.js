@@ -62,9 +62,12 @@
     }
   };
 
+  // Japanese sans-serif faces of the common systems, then the generic family (never a monospaced CJK fallback)
+  var FONTS = '"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans JP","Noto Sans CJK JP","Yu Gothic UI","Yu Gothic",' +
+    'Meiryo,"BIZ UDPGothic",system-ui,sans-serif';
   var CSS = [
     ':host{all:initial}',
-    '.root{font-family:"Hiragino Sans","Noto Sans JP","Yu Gothic",Meiryo,system-ui,sans-serif;font-size:max(1rem,15px);line-height:1.7;color:#1a1a1a}',
+    '.root{font-family:' + FONTS + ';font-size:max(1rem,15px);line-height:1.7;color:#1a1a1a}',
     '.root.big{font-size:max(1.3rem,19px)}',
     '*{box-sizing:border-box}',
     'button,textarea,input{font:inherit;color:inherit}',
@@ -75,7 +78,7 @@
     '.launch:hover{background:#083a70}',
     '.launch[hidden]{display:none}',
     '.launch svg{width:1.4em;height:1.4em;fill:currentColor}',
-    '.panel{position:fixed;right:16px;bottom:16px;z-index:2147483001;width:min(420px,calc(100vw - 32px));height:min(680px,calc(100vh - 32px));display:flex;flex-direction:column;background:#f4f6f9;border:1px solid #5a6472;border-radius:.8em;box-shadow:0 6px 30px rgba(0,0,0,.3);overflow:hidden}',
+    '.panel{position:fixed;right:16px;bottom:16px;z-index:2147483001;width:min(440px,calc(100vw - 32px));height:min(900px,calc(100vh - 32px));display:flex;flex-direction:column;background:#f4f6f9;border:1px solid #5a6472;border-radius:.8em;box-shadow:0 6px 30px rgba(0,0,0,.3);overflow:hidden}',
     '.panel[hidden]{display:none}',
     'header{background:#0a4a8f;color:#fff;padding:.4em .6em .5em .8em}',
     '.hd{display:flex;align-items:center;gap:.4em}',
@@ -120,13 +123,17 @@
     '.fb textarea{width:100%;min-height:3.2em;border:2px solid #5a6472;border-radius:.4em;padding:.3em}',
     '.fb label{display:block;margin-top:.3em}',
     'form{display:flex;flex-wrap:wrap;gap:.4em;padding:.6em .8em calc(.6em + env(safe-area-inset-bottom));background:#fff;border-top:1px solid #c5ccd6}',
-    'form label{flex-basis:100%;font-weight:bold;font-size:.9em}',
-    'form textarea{flex:1;min-height:2.9em;max-height:8em;resize:vertical;border:2px solid #5a6472;border-radius:.5em;padding:.4em;font-size:max(1em,16px)}',
+    'form label{flex:1 1 45%;font-weight:bold;font-size:.9em}',
+    'form textarea{flex:1 1 12em;min-height:2.9em;max-height:8em;resize:vertical;border:2px solid #5a6472;border-radius:.5em;padding:.4em;font-size:max(1em,16px)}',
     '.go{background:#0a4a8f;color:#fff;font-weight:bold}',
     '.go:hover{background:#083a70}',
-    '.hint{flex-basis:100%;margin:0;font-size:.8em;color:#3d4652}',
+    // the label and the hint share the first line; the box and the button take the second
+    '.hint{order:-1;flex:1 1 45%;margin:0;font-size:.8em;color:#3d4652;text-align:right;align-self:flex-end}',
+    'form label{order:-2}',
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
     '@media (max-width:520px){.panel{inset:0;width:100%;height:100%;max-height:100dvh;border-radius:0;border:0}.sub{display:none}.tools{justify-content:flex-end}}',
+    // a mouse: the header's buttons may be smaller, so that the conversation gets the height
+    '@media (pointer:fine){header button{min-height:32px}.privacy{padding:.2em .8em}}',
     '@media (forced-colors:active){.st::before{forced-color-adjust:none}}'
   ].join('\n');
 
@@ -233,8 +240,23 @@
   }
 
   // -- messages --------------------------------------------------------------------------------------
-  function push(item) { S.items.push(item); save(); log.appendChild(render(item)); scroll(); return item; }
-  function scroll() { log.scrollTop = log.scrollHeight; }
+  // A reply (the bot's, an operator's, a notice) is scrolled to the top of the message area, so that it is read
+  // from its start; the citizen's own message scrolls to the bottom (the reply will follow it).
+  function push(item) {
+    S.items.push(item); save();
+    var node = render(item);
+    log.appendChild(node);
+    if (item.t === 'u') scroll(); else reveal(node);
+    return item;
+  }
+  function scroll() {
+    var last = log.lastElementChild;
+    if (last && !last.classList.contains('u')) reveal(last); else log.scrollTop = log.scrollHeight;
+  }
+  function reveal(node) {
+    var offset = node.getBoundingClientRect().top - log.getBoundingClientRect().top;
+    log.scrollTop = Math.max(0, log.scrollTop + offset - 8);
+  }
   function rerender() {
     log.setAttribute('aria-live', 'off');
     log.textContent = '';

@@ -338,6 +338,12 @@ async def demo_page(request: web.Request) -> web.Response:
     return static_response(request, "index.html", "text/html", "no-cache")  # CSP etc.: contact.web.security
 
 
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.Response:
+    """The site icon browsers ask for on every page (a speech bubble, 16/32/48 px): cached for a day."""
+    return static_response(request, "favicon.ico", "image/vnd.microsoft.icon", "public, max-age=86400")
+
+
 # -- wiring -----------------------------------------------------------------------------------------
 
 

@@ -23,12 +23,15 @@ def static_response(request: web.Request, name: str, content_type: str, cache: s
     headers = {"Cache-Control": cache, "ETag": etag, "X-Content-Type-Options": "nosniff"}
     if etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)
-    response = web.Response(body=data, content_type=content_type, charset="utf-8", headers=headers)
-    response.enable_compression()
+    text = content_type.startswith("text/") or content_type.endswith(("+xml", "javascript"))
+    response = web.Response(body=data, content_type=content_type, charset="utf-8" if text else None, headers=headers)
+    if text:  # an icon or an image is compressed already
+        response.enable_compression()
     return response
 
 
-_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml",
+          ".ico": "image/vnd.microsoft.icon"}
 
 
 def asset_route(path: str, name: str, cache: str = "no-cache") -> web.RouteDef:

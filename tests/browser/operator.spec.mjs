@@ -113,6 +113,9 @@ try {
   check('the detail shows what to bring, the fee and where to forward',
     detailText.includes('持ち物') && detailText.includes('手数料') && detailText.includes('転送先')
     && /044-\d{3}-\d{4}/.test(detailText), detailText.slice(0, 300));
+  const phones = await op.locator('#detail table.forward td.num').allInnerTexts();
+  check('every forwarding target has a number or says 未確認, never a bare dash',
+    phones.length > 0 && phones.every((t) => /^0\d{1,4}-\d{1,4}-\d{4}$/.test(t) || t === '未確認'), phones);
   result.screenshots.push(path.join(artifacts, 'operator-suggestions.png'));
   await op.screenshot({ path: result.screenshots.at(-1), fullPage: true });
   const count = await op.locator('#suggestions [role=option]').count();

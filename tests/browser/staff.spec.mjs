@@ -65,6 +65,20 @@ try {
   check('overview: the total of the log', kpi.includes(num(expected.total)), kpi);
   check('overview: voice-type counts shown', (await page.locator('#p-overview [data-voices]').innerText()).includes('苦情'));
   check('overview: charts drawn as SVG', await page.locator('#volume svg rect.bar').count() > 10);
+  const ticks = (await page.locator('#volume svg text.tick').allTextContents()).map((t) => Number(t.replace(/,/g, '')));
+  const tickStep = ticks[1] - ticks[0];
+  check('overview: round axis ticks (0, then equal steps of 1, 2, 2.5 or 5 × 10^n)', ticks[0] === 0 && ticks.length <= 6
+    && ticks.every((t, i) => t === i * tickStep) && /^(1|2|25|5)0*$/.test(String(tickStep)), ticks);
+  check('overview: the last week, cut by today, is marked partial',
+    await page.locator('#volume rect.bar.partial').count() === 1
+    && (await page.locator('#volume .chart-note').innerText()).includes('途中'));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('DOM.enable'); await cdp.send('CSS.enable');
+  const { root } = await cdp.send('DOM.getDocument');
+  const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector: 'header h1' });
+  const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+  check('Japanese text is drawn in a sans-serif face (Noto Sans CJK JP), not a monospaced fallback',
+    fonts.some((f) => f.familyName.startsWith('Noto Sans CJK JP')) && !fonts.some((f) => /Mono|IPAGothic$/.test(f.familyName)), fonts);
   result.screenshots.push(path.join(artifacts, 'staff-overview.png'));
   await page.screenshot({ path: result.screenshots.at(-1), fullPage: true });
   result.axe.overview = await runAxe(page, 'overview');
@@ -76,6 +90,15 @@ try {
   await status(page, '問い合わせ一覧を表示しました');
   check('list: 50 rows and the total', await page.locator('#rows tr').count() === 50
     && (await page.locator('#list-count').innerText()).startsWith(num(expected.total)));
+  const wrapped = await page.evaluate(() => [...document.querySelectorAll('#rows td.nowrap')].filter((td) => {
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      const range = document.createRange(); range.selectNodeContents(text);
+      if (new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1) return true;  // two lines
+    }
+    return false;
+  }).map((td) => td.textContent));
+  check('list: dates, channels, wards and tags stay on one line (no 「麻生/区」)', wrapped.length === 0, wrapped.slice(0, 5));
   await page.fill('#f-q', '給付金');
   await page.locator('#f-q').press('Enter');
   await status(page, `問い合わせ一覧を表示しました（${num(expected.benefit)}件）`);
@@ -117,8 +140,11 @@ try {
   result.axe.phrasings = await runAxe(page, 'phrasings');
 
   await page.click('#tab-report');
+  await page.waitForFunction(() => !document.getElementById('status').textContent.includes('読み込み中'), null, { timeout: 5000 });
+  check('report tab: the status says the report can be opened', (await page.locator('#status').innerText()).includes('月次レポート'));
   await page.fill('#report-month', '2026-10');
   await page.locator('#report-month').dispatchEvent('change');
+  await status(page, '2026年10月の月次レポート');
   const href = await page.locator('#report-open').getAttribute('href');
   check('report link for the month', href.includes('month=2026-10'), href);
   const report = await page.request.get(base + href);
@@ -131,6 +157,19 @@ try {
   await status(page, '知識の鮮度を表示しました');
   check('filtered to one kind', (await page.locator('#kb-findings td:first-child').allInnerTexts()).every((t) => t === '二次情報・未確認'));
   result.axe.kb = await runAxe(page, 'kb');
+  // a period without inquiries says so, with no axes over nothing
+  await page.click('#tab-overview');
+  await status(page, '概要を表示しました');
+  await page.fill('#f-from', '2025-01-01');
+  await page.fill('#f-to', '2025-01-31');
+  await page.click('#filters button[type=submit]');
+  await status(page, 'この期間の問い合わせはありません');
+  check('empty period: 「この期間の問い合わせはありません」 and no chart', await page.locator('#volume svg').count() === 0
+    && (await page.locator('#volume').innerText()).includes('この期間の問い合わせはありません')
+    && (await page.locator('#by-ward').innerText()).includes('この期間の問い合わせはありません'));
+  result.screenshots.push(path.join(artifacts, 'staff-empty-period.png'));
+  await page.screenshot({ path: result.screenshots.at(-1), fullPage: true });
+  await page.click('#f-reset');
 
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ja-JP', bypassCSP: true,
     storageState: await context.storageState() });

@@ -188,6 +188,20 @@ try {
 
   // A life event: the answer carries a checklist.
   answer = await askByKeyboard(page, '子どもが生まれたときの手続き');
+  await page.waitForTimeout(200);
+  const placed = await page.evaluate(() => {
+    const root = document.querySelector('#kawasaki-chat').shadowRoot;
+    const log = root.querySelector('.log'), panel = root.querySelector('.panel');
+    const last = [...log.querySelectorAll('.msg.b')].at(-1);
+    return { offset: last.getBoundingClientRect().top - log.getBoundingClientRect().top, taller: last.offsetHeight > log.clientHeight,
+      logHeight: log.clientHeight, panelHeight: panel.clientHeight, atBottom: log.scrollTop + log.clientHeight >= log.scrollHeight - 2 };
+  });
+  result.widget.placed = placed;
+  check('a long answer starts at the top of the message area, not scrolled past', placed.offset >= 0 && placed.offset <= 16, placed);
+  check('desktop: the conversation has most of the panel', placed.logHeight >= 0.55 * placed.panelHeight
+    && placed.panelHeight >= 700, placed);
+  const icon = await page.request.get(base + '/favicon.ico');
+  check('the site icon is served', icon.status() === 200 && icon.headers()['content-type'] === 'image/vnd.microsoft.icon');
   const items = answer.locator('.check input[type=checkbox]');
   check('life-event answer is a checklist', (await items.count()) >= 3, await items.count());
   await items.first().focus();
