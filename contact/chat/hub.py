@@ -65,7 +65,11 @@ async def send_frame(ws: web.WebSocketResponse, frame: dict[str, Any], wait: flo
     """
     try:
         async with asyncio.timeout(wait):
-            await ws.send_json(frame, dumps=_dumps)
+            try:
+                await ws.send_json(frame, dumps=_dumps)
+            except UnicodeEncodeError:  # a lone surrogate got through validation: send it as a JSON escape
+                log.warning("chat.unencodable_frame", type=frame.get("type"))
+                await ws.send_str(json.dumps(frame, ensure_ascii=True))
     except TimeoutError:
         log.info("chat.send_timeout")
         with contextlib.suppress(Exception):

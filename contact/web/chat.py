@@ -4,7 +4,8 @@ One ``<script src=".../widget.js">`` tag on a city page adds the chat (``contact
 ``/`` is a mock city page embedding it. The widget talks JSON over the WebSocket and falls back to
 ``POST /api/v1/ask`` when a WebSocket cannot be opened.
 
-Protocol (one JSON object per text frame; ``id`` is an optional client string echoed as ``reply_to``)::
+Protocol (one JSON object per text frame; ``id`` is an optional client string of 1-64 printable ASCII
+characters, echoed as ``reply_to``; every field is checked by :mod:`contact.chat.frames`)::
 
     client → server                                         server → client
     {"type": "hello", "session_id"?, "ward"?, "lang"?,      {"type": "welcome", "session_id", "ward", "contact",
@@ -58,6 +59,7 @@ from typing import Any
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from contact.chat import frames
 from contact.chat.handoffs import HANDOFF_REASONS, Handoff, HandoffQueue
 from contact.chat.hub import ChatHub, ChatLimits, TokenBucket, contact_info, handoff_frame, send_frame
 from contact.errors import ApiError, BadRequest, NotFound, Unavailable
@@ -143,8 +145,13 @@ class ChatConnection:
         if not isinstance(message, dict):
             await self.error("invalid_message", "a message must be a JSON object with a 'type'")
             return
-        reply_to = message.get("id") if isinstance(message.get("id"), str) and len(message["id"]) <= 64 else None
-        handler = _HANDLERS.get(str(message.get("type")))
+        try:
+            reply_to = frames.frame_id(message)  # before anything is done: a bad id is refused, not half-answered
+        except ApiError as exc:
+            await self.error(exc.code, exc.message)
+            return
+        kind = message.get("type")
+        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is None:
             await self.error("invalid_message", "'type' must be one of: " + ", ".join(_HANDLERS), reply_to)
             return
@@ -158,13 +165,14 @@ class ChatConnection:
         except ConnectionError:
             raise
         except Exception:
-            log.exception("chat.unhandled_error", type=message.get("type"))
+            log.exception("chat.unhandled_error", type=kind)
             await self.error("internal_error", "internal error; the request id identifies it in the logs", reply_to)
 
     # -- message handlers -------------------------------------------------------------------------
 
     async def on_hello(self, message: dict[str, Any], reply_to: str | None) -> None:
-        session_id, ward, lang = message.get("session_id"), message.get("ward"), message.get("lang")
+        session_id, ward, lang = (frames.text(message, name) for name in ("session_id", "ward", "lang"))
+        last_seen = frames.count(message, "last_message_id")  # checked before the welcome, not after
         if lang is not None:
             if lang not in LANGS:
                 raise BadRequest(f"'lang' must be one of: {', '.join(LANGS)}", "invalid_field")
@@ -191,9 +199,6 @@ class ChatConnection:
         if reply_to is not None:
             frame["reply_to"] = reply_to
         await self.send(frame)
-        last_seen = message.get("last_message_id")
-        if last_seen is not None and (not isinstance(last_seen, int) or isinstance(last_seen, bool) or last_seen < 0):
-            raise BadRequest("'last_message_id' must be an integer >= 0", "invalid_field")
         if last_seen is not None and ticket is not None and OPERATOR_DESK in self.app:
             for missed in await self.app[OPERATOR_DESK].replay(self.session_id, last_seen):
                 await self.send(missed)  # operator messages sent while this widget was away
@@ -226,7 +231,8 @@ class ChatConnection:
             await self._handoff("request", reply_to, inquiry_id=answer["inquiry_id"])
 
     async def on_handoff(self, message: dict[str, Any], reply_to: str | None) -> None:
-        reason = message.get("reason", "request")
+        reason = frames.text(message, "reason")
+        reason = "request" if reason is None else reason
         if reason not in HANDOFF_REASONS:
             raise BadRequest(f"'reason' must be one of: {', '.join(HANDOFF_REASONS)}", "invalid_field")
         await self._handoff(reason, reply_to)
@@ -309,6 +315,11 @@ async def chat(request: web.Request) -> web.StreamResponse:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(5.0):
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"idle")
+    except Exception:  # a bug: close the socket properly instead of writing an HTTP 500 into it
+        log.exception("chat.unhandled_error")
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5.0):
+                await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
     finally:
         hub.sockets.discard(ws)
         hub.discard(conn.session_id, ws)
