@@ -73,6 +73,7 @@ from contact.web.keys import (
     HANDOFFS,
     INQUIRY_LOG,
     KNOWLEDGE,
+    LIMITS,
     OPERATOR_DESK,
     SETTINGS,
 )
@@ -101,6 +102,8 @@ class ChatConnection:
     session_id: str | None = None
     lang: str = "ja"
     violations: int = 0
+    touch: Callable[[], None] = field(default=lambda: None)
+    """Called for each message that counts as the citizen's activity (any known type but ``ping``)."""
     bucket: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:
@@ -155,6 +158,8 @@ class ChatConnection:
         if handler is None:
             await self.error("invalid_message", "'type' must be one of: " + ", ".join(_HANDLERS), reply_to)
             return
+        if kind != "ping":
+            self.touch()
         try:
             await handler(self, message, reply_to)
         except ApiError as exc:
@@ -294,15 +299,25 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if not ws.can_prepare(request).ok:
         raise BadRequest("this endpoint speaks WebSocket only (GET with Upgrade: websocket)", "websocket_required")
     await ws.prepare(request)
-    conn = ChatConnection(request.app, ws, limits)
     hub = request.app[CHAT_HUB]
-    hub.sockets.add(ws)
-    log.info("chat.open")
     loop = asyncio.get_running_loop()
+    idle = asyncio.timeout(limits.idle_timeout)
+
+    def expire() -> None:  # the chat is busy and this one idle: end it now, as its idle timeout would
+        with contextlib.suppress(RuntimeError):  # already ending
+            idle.reschedule(loop.time())
+
+    def touch() -> None:
+        with contextlib.suppress(RuntimeError):
+            idle.reschedule(loop.time() + limits.idle_timeout)
+        hub.touch(ws)
+
+    hub.opened(ws, expire)
+    conn = ChatConnection(request.app, ws, limits, touch=touch)
+    log.info("chat.open")
     try:
-        async with asyncio.timeout(limits.idle_timeout) as idle:
+        async with idle:
             async for msg in ws:
-                idle.reschedule(loop.time() + limits.idle_timeout)
                 if msg.type == WSMsgType.TEXT:
                     await conn.receive_text(msg.data)
                 elif msg.type == WSMsgType.BINARY:
@@ -321,7 +336,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
             async with asyncio.timeout(5.0):
                 await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
     finally:
-        hub.sockets.discard(ws)
+        hub.closed(ws)
         hub.discard(conn.session_id, ws)
         log.info("chat.close", code=ws.close_code)
     return ws
@@ -361,7 +376,34 @@ async def _chat_ctx(app: web.Application) -> AsyncIterator[None]:
 
     queue.listeners.append(tell_citizen)
     app[HANDOFFS] = queue
+    limits, chats = app[CHAT_LIMITS], app[LIMITS].chats
+
+    def with_operator(session_id: str) -> bool:
+        return queue.for_session(session_id) is not None  # waiting for or talking to an operator
+
+    def make_room() -> bool:
+        """Every place is taken: end the chat idle longest (past busy_idle_timeout) for a new one."""
+        made = hub.expire_idle(limits.busy_idle_timeout, with_operator, limit=1) > 0
+        if made:
+            log.info("chat.idle_replaced", open=chats.total)
+        return made
+
+    async def sweep() -> None:
+        """While the chat is busy, end the chats idle for busy_idle_timeout."""
+        interval = min(5.0, limits.busy_idle_timeout / 4)
+        while True:
+            await asyncio.sleep(interval)
+            if chats.total_limit and chats.total >= limits.busy_share * chats.total_limit:
+                ended = hub.expire_idle(limits.busy_idle_timeout, with_operator)
+                if ended:
+                    log.info("chat.busy_idle_closed", closed=ended, open=chats.total)
+
+    app[LIMITS].make_room = make_room
+    sweeper = asyncio.get_running_loop().create_task(sweep())
     yield
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -375,7 +417,8 @@ def setup_chat(app: web.Application) -> None:
     """Register the chat routes, the handoff queue and the chat hub on the app."""
     settings = app[SETTINGS]
     app[CHAT_LIMITS] = ChatLimits(hard_max_bytes=max(settings.max_body_bytes, 32 * 1024),
-                                  send_timeout=settings.chat_send_timeout, idle_timeout=settings.chat_idle_timeout)
+                                  send_timeout=settings.chat_send_timeout, idle_timeout=settings.chat_idle_timeout,
+                                  busy_idle_timeout=settings.chat_busy_idle_timeout)
     app[CHAT_HUB] = ChatHub(send_timeout=settings.chat_send_timeout)
     app.cleanup_ctx.append(_chat_ctx)
     app.on_shutdown.append(_close_sockets)
