@@ -243,7 +243,7 @@ class TestRecord:
             pytest.param({"ward": "港区"}, "invalid_field", id="unknown-ward"),
             pytest.param({"entry_id": "no-such-entry"}, "unknown_entry", id="unknown-entry"),
             pytest.param({"forwarded_to": "no-such-window"}, "unknown_target", id="unknown-target"),
-            pytest.param({"forwarded_to": None}, "missing_field", id="forwarded-without-target"),
+            pytest.param({"forwarded_to": None}, "missing_target", id="forwarded-without-target"),
             pytest.param({"category": "あ" * 101}, "text_too_long", id="long-category"),
         ],
     )

@@ -96,7 +96,7 @@ async def test_the_list_filters_and_pages(staff, seeded) -> None:  # type: ignor
 
 @pytest.mark.parametrize(("query", "code"), [
     ({"from": "2026-02-30"}, "invalid_filter"),
-    ({"from": "2026-10-02", "to": "2026-10-01"}, "invalid_filter"),
+    ({"from": "2026-10-02", "to": "2026-10-01"}, "invalid_range"),
     ({"ward": "東京都"}, "invalid_filter"),
     ({"kind": "maybe"}, "invalid_filter"),
     ({"helpful": "yes"}, "invalid_filter"),
