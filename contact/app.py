@@ -24,6 +24,7 @@ from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
 from contact.store.events import EventBus
 from contact.store.inquiry_log import DATABASE_ERRORS, InquiryLog, connect, describe_error
+from contact.store.pg import is_postgres
 from contact.web import auth, chat, kb_report, openapi, openings, operator, staff, views
 from contact.web.keys import ASSISTANT, CLOCK, EVENTS, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from contact.web.metrics import METRICS, setup_metrics
@@ -38,8 +39,10 @@ async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
     inquiry_log = InquiryLog(settings.db, durability=settings.durability)
     try:
         inquiry_log.open()
-    except (*DATABASE_ERRORS, OSError) as exc:  # read-only file or directory, full disk, not a database …
-        raise StartupError(f"the inquiry log cannot be opened for writing: {describe_error(exc)}") from exc
+    except (*DATABASE_ERRORS, OSError) as exc:  # read-only file, mount or directory, full disk, not a database …
+        where = "" if is_postgres(settings.db) else f" ({settings.db})"  # a URL may hold a password
+        raise StartupError(f"the inquiry log cannot be opened for writing{where}: {describe_error(exc)}; "
+                           "make the file and its directory writable, or point --db elsewhere") from exc
     app[INQUIRY_LOG] = inquiry_log
     yield
     await inquiry_log.close()  # commits everything already accepted

@@ -76,6 +76,10 @@ class Settings:
         30.0, "Seconds an idle HTTP connection (or one that has not sent its request headers) stays open."
     )
     chat_idle_timeout: float = _setting(1800.0, "Seconds without a message from the citizen before a chat is closed.")
+    chat_busy_idle_timeout: float = _setting(
+        60.0, "Seconds without a message before a chat is closed while 80 % of --max-chats are open; when all are, "
+        "a new chat takes the place of the one idle longest past it (not chats with an operator)."
+    )
     chat_send_timeout: float = _setting(10.0, "Seconds a chat client has to take a message before it is dropped.")
     admin_token: str | None = _setting(
         None, "Bearer token for admin endpoints (knowledge reload, /metrics); unset: the token of admin_token_file."
@@ -148,7 +152,8 @@ class Settings:
                 raise ConfigError(f"{name} must be >= 0")
         if self.rate_limit and self.rate_limit_burst < 1:
             raise ConfigError("rate_limit_burst must be >= 1 when rate_limit is on")
-        for name in ("body_timeout", "keepalive_timeout", "chat_idle_timeout", "chat_send_timeout"):
+        for name in ("body_timeout", "keepalive_timeout", "chat_idle_timeout", "chat_busy_idle_timeout",
+                     "chat_send_timeout"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0 seconds")
         self.widget_origin_set()  # validates

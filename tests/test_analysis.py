@@ -136,7 +136,7 @@ def test_filters_select_what_they_say(db: Any, manifest: Manifest) -> None:
 
 @pytest.mark.parametrize(("pairs", "code"), [
     ([("from", "2026-13-01")], "invalid_filter"),
-    ([("from", "2026-10-02"), ("to", "2026-10-01")], "invalid_filter"),
+    ([("from", "2026-10-02"), ("to", "2026-10-01")], "invalid_range"),
     ([("ward", "横浜区")], "invalid_filter"),
     ([("channel", "pigeon")], "invalid_filter"),
     ([("helpful", "maybe")], "invalid_filter"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from aiohttp import WSCloseCode, WSMsgType
 
 from contact.app import create_app
 from contact.chat.handoffs import HandoffQueue
-from contact.chat.hub import ChatLimits, TokenBucket
+from contact.chat.hub import ChatLimits, TokenBucket, send_frame
 from contact.config import Clock, Settings
 from contact.store.inquiry_log import InquiryLog
 from contact.web.keys import ASSISTANT, CHAT_LIMITS, HANDOFFS, INQUIRY_LOG
@@ -195,6 +196,56 @@ class TestBadInput:
             await ws.send_json({"type": "ping"})
             assert (await receive(ws))["type"] == "pong"
         assert error["error"]["code"] == "internal_error" and "boom" not in error["error"]["message"]
+
+    @pytest.mark.parametrize("frame", [
+        pytest.param('{"type": "hello", "id": "\\ud800"}', id="hello-surrogate-id"),
+        pytest.param('{"type": "ask", "text": "住民票はいくら", "id": "\\udfff"}', id="ask-surrogate-id"),
+        pytest.param('{"type": "ping", "id": 7}', id="id-not-a-string"),
+        pytest.param(json.dumps({"type": "ping", "id": "x" * 65}), id="id-too-long"),
+        pytest.param('{"type": "ping", "id": "a b"}', id="id-with-space"),
+        pytest.param(json.dumps({"type": "hello", "last_message_id": 2**64}), id="message-id-past-64-bits"),
+        pytest.param('{"type": "hello", "last_message_id": -1}', id="negative-message-id"),
+        pytest.param('{"type": "hello", "ward": 5}', id="ward-not-a-string"),
+        pytest.param('{"type": "handoff", "reason": ["request"]}', id="reason-not-a-string"),
+    ])
+    async def test_finding6_bad_frame_fields_get_an_error_frame_and_the_socket_stays(self, client, frame) -> None:
+        """Finding 6: a lone surrogate in ``id`` broke the socket with an HTTP 500 written into the upgraded
+        stream, after the question was logged. Every field is validated first: an error frame, nothing
+        logged, and the chat goes on."""
+        async with client.ws_connect("/api/v1/chat") as ws:
+            await ws.send_str(frame)
+            error = await receive(ws)
+            await ws.send_json({"type": "ask", "text": "住民票はいくらですか", "id": "after"})
+            answer = await receive(ws)
+        assert error["type"] == "error" and error["error"]["code"] == "invalid_field", error
+        assert "reply_to" not in error or error["reply_to"].isascii()
+        assert answer["type"] == "answer" and answer["reply_to"] == "after"
+        assert db_rows(client, "SELECT text FROM inquiries") == [("住民票はいくらですか",)]  # the refused one is not
+
+    async def test_finding6_huge_integers_are_invalid_json_not_internal_errors(self, client) -> None:
+        """An integer past Python's 4300-digit limit anywhere in a frame is invalid_json; the chat goes on."""
+        async with client.ws_connect("/api/v1/chat") as ws:
+            for field in ("id", "last_message_id", "session_id", "text"):
+                await ws.send_str(f'{{"type": "hello", "{field}": ' + "9" * 4400 + "}")
+                assert (await receive(ws))["error"]["code"] == "invalid_json"
+            await ws.send_json({"type": "ping"})
+            assert (await receive(ws)) == {"type": "pong"}
+
+    async def test_finding6_an_unencodable_frame_is_sent_as_json_escapes(self) -> None:
+        """The last line of defence: should a lone surrogate reach a reply, it goes out as a \\u escape
+        instead of failing the send (which broke the socket)."""
+        sent: list[str] = []
+
+        class Socket:
+            async def send_json(self, data: Any, dumps: Any) -> None:
+                await self.send_str(dumps(data))
+
+            async def send_str(self, text: str) -> None:
+                text.encode("utf-8")  # what aiohttp does before writing: raises for a lone surrogate
+                sent.append(text)
+
+        await send_frame(Socket(), {"type": "error", "reply_to": "\ud800"}, 1.0)  # type: ignore[arg-type]
+        assert sent == ['{"type": "error", "reply_to": "\\ud800"}']
 
     async def test_plain_get_is_a_json_400(self, client) -> None:
         """GET /api/v1/chat without a WebSocket upgrade is a JSON 400, not a stack trace."""

@@ -188,3 +188,44 @@ def _serve(cwd: Path, db: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CONTACT_NOW": NOW, "CONTACT_DB": str(db), "CONTACT_KB": str(MINI_KB)}
     return subprocess.run([sys.executable, "-m", "contact", "serve", "--port", str(free_port())], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=60)
+
+
+def _refused_at_start(proc: subprocess.CompletedProcess[str], db: Path) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
+    message = proc.stderr.strip().splitlines()
+    assert len(message) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "the inquiry log cannot be opened for writing" in message[0] and str(db) in message[0], message
+    assert "read-only" in message[0] or "refused a write" in message[0], message
+
+
+def test_finding7_an_immutable_database_is_refused_at_start(tmp_path: Path, immutable: Any) -> None:
+    """Finding 7: an existing, up-to-date database that cannot be written (immutable here) started and
+    reported ready until the first ask failed. Now the start is refused with the reason, exit status 2."""
+    db = tmp_path / "var" / "contact.sqlite3"
+    server = Server(tmp_path, db=db, env={"CONTACT_KB": str(MINI_KB)})
+    assert server.post("/api/v1/ask", ASK)[0] == 200
+    server.stop()
+    immutable([db], True)
+    _refused_at_start(_serve(tmp_path, db), db)
+
+
+def test_finding7_a_read_only_mount_after_a_crash_is_refused_at_start(tmp_path: Path) -> None:
+    """Finding 7: the database (with the WAL and shared-memory files a crash leaves) on a read-only mount."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root and mount for a read-only bind mount")
+    source, view = tmp_path / "data", tmp_path / "ro"
+    source.mkdir()
+    view.mkdir()
+    server = Server(tmp_path, db=source / "contact.sqlite3", env={"CONTACT_KB": str(MINI_KB)})
+    assert server.post("/api/v1/ask", ASK)[0] == 200
+    server.kill()  # no checkpoint: contact.sqlite3-wal and -shm stay
+    assert (source / "contact.sqlite3-wal").exists()
+    if not _run("mount", "--bind", str(source), str(view)):
+        pytest.skip("bind mounts are not allowed here")
+    try:
+        assert _run("mount", "-o", "remount,bind,ro", str(view))
+        db = view / "contact.sqlite3"
+        proc = _serve(tmp_path, db)
+    finally:
+        _run("umount", "-l", str(view))
+    _refused_at_start(proc, db)

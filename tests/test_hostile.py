@@ -7,16 +7,26 @@ CRLF, NUL, huge and non-finite numbers (past Python's 4300-digit integer limit, 
 nested JSON, wrong JSON types in every field, hostile query strings, path segments and headers, and the
 same through the chat WebSocket. The browser part checks that injected HTML in answers (from a hostile
 knowledge base) and in the citizen's own text is never executed by the widget.
+
+:func:`test_hostile_run_over_every_endpoint_and_frame_type` is the CI run of issue #16: 10,000+ inputs
+over every operation of the OpenAPI description and every frame type of both WebSockets, 24 at a time
+against one server, with 0 5xx and no traceback in its log as the bar (it prints its counts; ``-rP``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import http.client
+import io
 import json
+import random
+import re
 import shutil
 import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +34,7 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.browser_runner import ARTIFACTS, BROWSER_DIR, ROOT, assert_passed, last_result
@@ -244,6 +254,10 @@ ws_frame = st.one_of(
 )
 
 
+AFTER_HOURS = "2026-11-20T22:30:00+09:00"
+"""The hostile run's clock: outside the contact center's hours, so that a chat's handoff is answered with the
+phone number instead of joining the queue. In hours, the run's ~1,000 handoff frames would each queue a chat,
+and every queue change pushes the whole queue to every operator socket (see the closing note of #16)."""
 HARD_MAX_FRAME = 64 * 1024
 """contact.chat.hub.ChatLimits.hard_max_bytes with the default max_body_bytes."""
 
@@ -305,3 +319,243 @@ def test_the_widget_never_runs_injected_html(node: str, tmp_path: Path) -> None:
     names = {c["name"] for c in result["checks"]}
     assert {"nothing injected ran", "no element was created from server or user text",
             "no CSP violation and no error under the CSP", "the widget connects over WebSocket under the CSP"} <= names
+
+
+# -- the hostile run: 10,000+ generated inputs over every endpoint and frame type, one server, concurrent ----
+
+RUN_INPUTS = 11_000
+"""Inputs of the run. hypothesis draws pools of hostile atoms (texts, JSON values, header values, frames:
+generation only, no shrinking, about 10 s), and a seeded random composes them into requests and frames
+for every operation and frame type, sent concurrently to one server."""
+CONCURRENCY = 24
+CHAT_TYPES = ["hello", "ask", "handoff", "cancel_handoff", "feedback", "ping"]
+OPERATOR_TYPES = ["claim", "claim_next", "history", "reply", "close", "ping"]
+CHAT_FIELDS = ["id", "text", "session_id", "ward", "lang", "last_message_id", "reason", "inquiry_id", "helpful",
+               "comment", "debug", "channel", "pick_of"]
+OPERATOR_FIELDS = ["id", "handoff_id", "text", "resolution", "note", "category", "forwarded_to", "entry_id", "ward",
+                   "channel"]
+NO_CREDENTIALS = {"/api/v1/admin/reload", "/api/v1/logout"}
+"""Sent without the admin's credentials: a real reload costs seconds, and logout would end the token's use."""
+DIRECT_REPLIES = {"answer", "error", "welcome", "handoff", "feedback", "pong", "received", "claimed", "history",
+                  "message", "closed"}
+SPECIAL_VALUES = ["", "1", "0", "-1", "501", "2026-11-20", "2026-11-20T10:00", "none", "true", "juminhyo",
+                  "city-hall", "中原区", "9" * 30, "1e999", "NaN"]
+
+
+def _pool(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
+    drawn: list[Any] = []
+
+    @given(strategy)
+    @settings(max_examples=n, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    def draw(value: Any) -> None:
+        drawn.append(value)
+
+    draw()
+    return drawn
+
+
+def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(method.upper(), path, operation) for path, ops in sorted(spec["paths"].items())
+            for method, operation in sorted(ops.items()) if path not in ("/api/v1/chat", "/api/v1/operator/ws")]
+
+
+def _enum_values(schema: dict[str, Any]) -> list[str]:
+    values = list(schema.get("enum", []))
+    for alternative in schema.get("anyOf", []):
+        values += _enum_values(alternative)
+    return [v for v in values if isinstance(v, str)]
+
+
+def _frame_text(document: Any, escaped: bool) -> str:
+    """A frame as the client sends it: lone surrogates as \\u escapes, or replaced (a text frame is UTF-8)."""
+    if escaped:
+        return json.dumps(document)
+    return json.dumps(document, ensure_ascii=False).encode("utf-8", "replace").decode("utf-8")
+
+
+def _inputs(spec: dict[str, Any], seed: int = 20261120) -> list[dict[str, Any]]:
+    """RUN_INPUTS inputs (a request or a frame each) over every operation and both sockets' frame types."""
+    texts = _pool(hostile_text, 300) + _pool(query_value, 200)
+    values = _pool(json_values, 300)
+    headers = _pool(header_value, 60)
+    raw_frames = [f for f in _pool(ws_frame, 200) if isinstance(f, str)]
+    rng = random.Random(seed)
+    operations = _operations(spec)
+    inputs: list[dict[str, Any]] = []
+    count = 0
+
+    def frames(types: list[str], fields: list[str]) -> list[str]:
+        out = []
+        for _ in range(rng.randint(1, 10)):  # at most the chat's burst on one socket
+            if rng.random() < 0.2:
+                out.append(rng.choice(raw_frames))
+                continue
+            kind: Any = rng.choice(types) if rng.random() < 0.9 else rng.choice(values)
+            document = {"type": kind, **{rng.choice(fields): rng.choice(values + texts) for _ in range(rng.randint(
+                0, 4))}}
+            out.append(_frame_text(document, rng.random() < 0.5))
+        return out
+
+    while count < RUN_INPUTS:
+        pick = rng.randrange(len(operations) + 4)
+        if pick >= len(operations):  # about one input in nine is a socket, with up to 10 frames
+            url, types, fields = (("/api/v1/chat", CHAT_TYPES, CHAT_FIELDS) if pick % 2 else
+                                  ("/api/v1/operator/ws", OPERATOR_TYPES, OPERATOR_FIELDS))
+            item: dict[str, Any] = {"kind": "ws", "url": url, "frames": frames(types, fields)}
+            count += len(item["frames"])
+        else:
+            method, path, operation = operations[pick]
+            params = [p for p in operation.get("parameters", []) if p["in"] == "query"]
+            query = {}
+            for _ in range(rng.randint(0, 4)):
+                param = rng.choice(params) if params and rng.random() < 0.85 else None
+                name = param["name"] if param else rng.choice(texts)[:20]
+                good = _enum_values(param["schema"]) if param else []
+                roll = rng.random()
+                query[name] = rng.choice(good) if good and roll < 0.3 else rng.choice(SPECIAL_VALUES) \
+                    if roll < 0.5 else rng.choice(texts)[:2000]
+            body = None
+            if "requestBody" in operation:
+                props = list(operation["requestBody"]["content"]["application/json"]["schema"].get("properties", {}))
+                roll = rng.random()
+                document: Any = {rng.choice(props or ["x"]): rng.choice(values + texts) for _ in range(rng.randint(
+                    0, 6))} if roll < 0.6 else rng.choice(values)
+                body = rng.choice(RAW_BODIES) if roll > 0.85 else encode(document, rng.random() < 0.5)
+            item = {"kind": "http", "method": method, "path": path, "query": query,
+                    "segment": rng.choice([*texts, "juminhyo", "1", "99999999999999999999"]) or "x", "body": body,
+                    "auth": path not in NO_CREDENTIALS and rng.random() < 0.85,
+                    "headers": {rng.choice(["X-Request-Id", "Origin", "Content-Type", "X-Forwarded-For",
+                                            "Content-Encoding", "Accept"]): rng.choice(headers)}
+                    if rng.random() < 0.15 else {}}
+            count += 1
+        inputs.append(item)
+    return inputs
+
+
+class Tally:
+    """What the run saw, for the assertions and the closing line."""
+
+    def __init__(self) -> None:
+        self.inputs = 0
+        self.server_errors: list[object] = []
+        self.bad: list[object] = []
+        self.statuses: dict[int, int] = {}
+
+
+async def _send_http(session: aiohttp.ClientSession, base: str, token: str, item: dict[str, Any],
+                     tally: Tally) -> None:
+    path = item["path"].replace("{entry_id}", quote(item["segment"].encode("utf-8", "surrogatepass"), safe="")) \
+        .replace("{phrasing_id}", quote(item["segment"].encode("utf-8", "surrogatepass"), safe=""))
+    query = urlencode({k.encode("utf-8", "surrogatepass"): v.encode("utf-8", "surrogatepass")
+                       for k, v in item["query"].items()})
+    target = f"{path}?{query}" if query else path
+    headers = {"Content-Type": "application/json", **item["headers"]}
+    if item["auth"]:
+        headers["Authorization"] = f"Bearer {token}"
+    tally.inputs += 1
+    try:
+        body = io.BytesIO(item["body"]) if item["body"] is not None else None  # raw bytes: a ResourceWarning
+        async with session.request(item["method"], base + target, data=body, headers=headers,
+                                   skip_auto_headers=["Content-Type"] if "Content-Type" in headers else None,
+                                   allow_redirects=False) as resp:
+            body = await resp.read()
+            status, ctype = resp.status, resp.headers.get("Content-Type", "")
+    except (aiohttp.ClientError, ValueError, UnicodeError) as exc:
+        if len(target) > MAX_TARGET or any(c in v for v in item["headers"].values() for c in "\r\n\x00"):
+            return  # refused by the client or the HTTP parser before the app
+        tally.bad.append((target[:200], repr(exc)))
+        return
+    tally.statuses[status] = tally.statuses.get(status, 0) + 1
+    if status >= 500:
+        tally.server_errors.append((item["method"], target[:200], status, body[:200]))
+    elif status >= 400 and ctype.startswith("application/json"):
+        error = json.loads(body)["error"]
+        if not (isinstance(error["code"], str) and isinstance(error["message"], str)) or "Traceback" in \
+                error["message"]:
+            tally.bad.append((target[:200], error))
+    elif status >= 400 and not (status == 400 and ctype.startswith("text/plain")):  # the parser's own 400
+        tally.bad.append((target[:200], status, ctype))
+
+
+async def _send_frames(session: aiohttp.ClientSession, url: str, frames: list[str], tally: Tally,
+                       headers: dict[str, str] | None = None) -> None:
+    too_big = False  # a frame over the hard limit was sent: the server closes (1009), maybe mid-write (1006)
+    async with session.ws_connect(url, headers=headers, max_msg_size=0) as ws:
+        for frame in frames:
+            tally.inputs += 1
+            too_big = too_big or len(frame.encode("utf-8", "surrogatepass")) > HARD_MAX_FRAME
+            try:
+                await ws.send_str(frame)
+            except ConnectionError:  # the server closed the socket while a too large frame was being written
+                if not too_big:
+                    tally.bad.append(("closed while sending", ws.close_code, frame[:200]))
+                return
+            while True:  # the reply, past pushed queue events and chat messages
+                try:
+                    msg = await ws.receive(timeout=30)
+                except TimeoutError:
+                    tally.bad.append(("no reply", frame[:200]))
+                    return
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    if not too_big or ws.close_code not in (1006, 1009):
+                        tally.bad.append(("closed", ws.close_code, frame[:200]))
+                    return
+                reply = json.loads(msg.data)
+                if reply.get("type") == "error" and reply["error"]["code"] == "internal_error":
+                    tally.server_errors.append(("internal_error", frame[:200]))
+                if reply.get("type") in DIRECT_REPLIES:
+                    break
+
+
+async def _hostile_run(base: str, token: str, inputs: list[dict[str, Any]]) -> Tally:
+    tally = Tally()
+    gate = asyncio.Semaphore(CONCURRENCY)
+    ws_base = base.replace("http://", "ws://")
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+        async def one(item: dict[str, Any]) -> None:
+            async with gate:
+                if item["kind"] == "http":
+                    await _send_http(session, base, token, item, tally)
+                else:
+                    await _send_frames(session, ws_base + item["url"], item["frames"], tally,
+                                       {"Authorization": f"Bearer {token}"} if "operator" in item["url"] else None)
+
+        await asyncio.gather(*(one(item) for item in inputs))
+    return tally
+
+
+@pytest.mark.slow
+def test_hostile_run_over_every_endpoint_and_frame_type(tmp_path: Path) -> None:
+    """10,000+ hypothesis-generated inputs (every operation of the OpenAPI description, with and without an
+    admin's token, and every frame type of both WebSockets), 24 at a time against one server: no 5xx, no
+    internal_error frame, JSON error bodies, sockets kept, and no traceback or unhandled error in its log."""
+    db = tmp_path / "var" / "contact.sqlite3"
+    db.parent.mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "contact", "users", "add", "hostile-admin", "--role", "admin",
+                    "--no-password", "--db", str(db)], capture_output=True, check=True)
+    token = subprocess.run([sys.executable, "-m", "contact", "users", "token", "hostile-admin", "--db", str(db)],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    server = Server(tmp_path, db=db, env={"CONTACT_RATE_LIMIT": "0", "CONTACT_ADMIN_TOKEN": "x" * 40,
+                                          "CONTACT_MAX_CHATS_PER_IP": "0", "CONTACT_NOW": AFTER_HOURS})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(server.base + "/api/v1/openapi.json", timeout=10) as r:
+            inputs = _inputs(json.loads(r.read()))
+        generated = time.monotonic()
+        tally = asyncio.run(_hostile_run(server.base, token, inputs))
+    finally:
+        output = server.stop()
+    seconds = time.monotonic() - started
+    logged_5xx = len(re.findall(r'"status": 5\d\d', output))
+    tracebacks = output.count("Traceback")
+    kinds = sorted({str(b[:2]) for b in tally.bad})[:10]
+    print(f"hostile run: {tally.inputs} inputs, {len(tally.server_errors)} 5xx or internal errors seen, "
+          f"{len(tally.bad)} other faults {kinds}, "
+          f"{logged_5xx} 5xx logged, {tracebacks} tracebacks, {seconds:.0f} s "
+          f"(generation {generated - started:.0f} s); statuses {dict(sorted(tally.statuses.items()))}")
+    assert tally.inputs >= 10_000
+    assert not tally.server_errors, tally.server_errors[:10]
+    assert not tally.bad, tally.bad[:10]
+    assert logged_5xx == 0 and tracebacks == 0 and "unhandled_error" not in output, output[-3000:]

@@ -44,7 +44,7 @@ async def test_december_2026_openings_of_a_ward_office(shipped) -> None:
                      id="to-before-from"),
         pytest.param({"office": "nakahara-kuyakusho", "from": "2026-01-01", "to": "2027-06-01"}, "invalid_range",
                      id="over-a-year"),
-        pytest.param({"office": "nakahara-kuyakusho", "window": "宇宙課"}, "invalid_field", id="unknown-window"),
+        pytest.param({"office": "nakahara-kuyakusho", "window": "宇宙課"}, "unknown_window", id="unknown-window"),
     ],
 )
 async def test_invalid_queries_are_clear_400s(shipped, params, code) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -258,7 +259,7 @@ class TestRecord:
             pytest.param({"ward": "港区"}, "invalid_field", id="unknown-ward"),
             pytest.param({"entry_id": "no-such-entry"}, "unknown_entry", id="unknown-entry"),
             pytest.param({"forwarded_to": "no-such-window"}, "unknown_target", id="unknown-target"),
-            pytest.param({"forwarded_to": None}, "missing_field", id="forwarded-without-target"),
+            pytest.param({"forwarded_to": None}, "missing_target", id="forwarded-without-target"),
             pytest.param({"category": "あ" * 101}, "text_too_long", id="long-category"),
         ],
     )
@@ -533,6 +534,37 @@ class TestLiveChat:
             await op.send_json({"type": "close", "handoff_id": handoff_id, "resolution": "answered"})
             await frame_of(op, "closed")
         assert db_rows(second, "SELECT status FROM handoffs") == [("closed",)]
+
+    async def test_finding6_bad_fields_on_the_operator_socket_are_error_frames(self, client, operator_token) -> None:
+        """Finding 6: a lone surrogate in ``id`` or ``handoff_id`` (echoed into the reply) and an integer of
+        4,300+ digits gave an internal error or broke the socket. Each is an error frame that echoes nothing
+        malformed; a reply with a lone surrogate reaches the citizen with "?" in its place (as asks do); the
+        socket stays open."""
+        citizen, _, handoff_id = await citizen_in_queue(client)
+        async with client.ws_connect("/api/v1/operator/ws", headers=bearer(operator_token)) as op:
+            await frame_of(op, "welcome")
+            for raw, code in (
+                ('{"type": "claim", "handoff_id": "\\ud800"}', "invalid_field"),
+                ('{"type": "history", "handoff_id": "\\udfff", "id": "h1"}', "invalid_field"),
+                (json.dumps({"type": "claim", "handoff_id": handoff_id, "id": "\ud800"}), "invalid_field"),
+                ('{"type": "claim", "handoff_id": ' + "9" * 4400 + "}", "invalid_json"),
+                ('{"type": "ping", "id": ' + "1" * 5000 + "}", "invalid_json"),
+                ('{"type": "reply", "handoff_id": 12345678901234567890, "text": "x"}', "invalid_field"),
+                (json.dumps({"type": "reply", "handoff_id": handoff_id, "text": 5}), "invalid_field"),
+            ):
+                await op.send_str(raw)
+                error = await frame_of(op, "error")
+                assert error["error"]["code"] == code, (raw, error)
+                assert "\ud800" not in error.get("handoff_id", "") and "\udfff" not in error.get("handoff_id", "")
+                assert error.get("reply_to") in (None, "h1"), error
+            await op.send_json({"type": "claim", "handoff_id": handoff_id, "id": "c1"})
+            assert (await frame_of(op, "claimed", reply_to="c1"))["handoff"]["id"] == handoff_id
+            await op.send_str(json.dumps({"type": "reply", "handoff_id": handoff_id, "text": "了解\ud800です"}))
+            assert (await frame_of(op, "message"))["message"]["text"] == "了解?です"
+            assert (await frame_of(citizen, "operator_message"))["text"] == "了解?です"
+            await op.send_json({"type": "ping"})
+            await frame_of(op, "pong")
+        await citizen.close()
 
     async def test_a_bad_last_message_id_is_an_error_frame(self, client) -> None:
         """The widget's hello with a last_message_id that is not a count gets invalid_field."""

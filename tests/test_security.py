@@ -166,6 +166,89 @@ class TestChatConnections:
             assert error_code(body) == "too_many_chats" and "044-200-3939" in body["error"]["message"]
             assert int(resp.headers["Retry-After"]) > 0
 
+    @staticmethod
+    async def _fill(client: Any, addresses: int, per_address: int, first: int = 1) -> list[Any]:
+        """``per_address`` chats from each of ``addresses`` client addresses (trust_proxy 1), each said hello."""
+        sockets = []
+        for n in range(first, first + addresses):
+            for _ in range(per_address):
+                ws = await client.ws_connect("/api/v1/chat", headers={"X-Forwarded-For": f"203.0.113.{n}"})
+                await ws.send_json({"type": "hello"})
+                assert (await ws.receive_json(timeout=5))["type"] == "welcome"
+                sockets.append(ws)
+        return sockets
+
+    @staticmethod
+    async def _ended(ws: Any, within: float) -> bool:
+        try:
+            msg = await ws.receive(timeout=within)
+        except TimeoutError:
+            return False
+        assert msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING), msg
+        assert ws.close_code == WSCloseCode.GOING_AWAY
+        return True
+
+    async def test_finding10_idle_sockets_from_many_addresses_are_closed_when_the_chat_is_busy(
+            self, aiohttp_client, settings) -> None:
+        """Finding 10, scaled down (2,000 sockets from 100 addresses held every place for 30 minutes): the
+        per-address cap refuses the address's next socket with 429; while 80 % of max_chats are open, chats
+        idle for chat_busy_idle_timeout are closed (1001), but not one waiting for an operator; a citizen
+        then gets in and is answered."""
+        client = await make_client(aiohttp_client, settings, trust_proxy=1, max_chats=20, max_chats_per_ip=4,
+                                   chat_busy_idle_timeout=0.5, rate_limit=0)
+        assert client.app[CHAT_LIMITS].busy_idle_timeout == 0.5
+        waiting = await client.ws_connect("/api/v1/chat", headers={"X-Forwarded-For": "198.51.100.7"})
+        await waiting.send_json({"type": "handoff"})
+        assert (await waiting.receive_json(timeout=5))["status"] == "queued"
+        idle = await self._fill(client, addresses=4, per_address=4) + await self._fill(client, 1, 3, first=5)
+        assert client.app[LIMITS].chats.total == 20
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await client.ws_connect("/api/v1/chat", headers={"X-Forwarded-For": "203.0.113.1"})
+        assert refused.value.status == 429
+        ended = await asyncio.gather(*(self._ended(ws, 5.0) for ws in idle))
+        assert all(ended), ended
+        await waiting.send_json({"type": "ping"})
+        assert (await waiting.receive_json(timeout=5)) == {"type": "pong"}  # the operator's chat is kept
+        async with client.ws_connect("/api/v1/chat", headers={"X-Forwarded-For": "192.0.2.50"}) as citizen:
+            await citizen.send_json({"type": "ask", "text": "住民票はいくらですか"})
+            assert (await citizen.receive_json(timeout=10))["type"] == "answer"
+        await waiting.close()
+
+    async def test_finding10_when_every_place_is_taken_a_new_chat_replaces_the_longest_idle(
+            self, aiohttp_client, settings) -> None:
+        """All places taken: a newcomer is refused (503) while every chat is recent, and once they have been
+        idle for chat_busy_idle_timeout it takes the place of the one idle longest, at once."""
+        app = create_app(settings.with_(trust_proxy=1, max_chats=6, max_chats_per_ip=0, rate_limit=0))
+        app[CHAT_LIMITS] = ChatLimits(busy_idle_timeout=0.4, busy_share=2.0)  # 2.0: no sweeps, only replacing
+        client = await aiohttp_client(app)
+        sockets = await self._fill(client, addresses=6, per_address=1)
+        for ws in sockets[1:]:
+            await ws.send_json({"type": "hello"})  # activity
+            assert (await ws.receive_json(timeout=5))["type"] == "welcome"
+        await sockets[0].send_json({"type": "ping"})  # not activity: the first stays the one idle longest
+        assert (await sockets[0].receive_json(timeout=5)) == {"type": "pong"}
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await client.ws_connect("/api/v1/chat", headers={"X-Forwarded-For": "192.0.2.50"})
+        assert refused.value.status == 503
+        await asyncio.sleep(0.5)
+        newcomer = await client.ws_connect("/api/v1/chat", headers={"X-Forwarded-For": "192.0.2.50"})
+        assert await self._ended(sockets[0], 5.0)
+        assert not any(await asyncio.gather(*(self._ended(ws, 0.3) for ws in sockets[1:])))
+        await newcomer.send_json({"type": "ping"})
+        assert (await newcomer.receive_json(timeout=5)) == {"type": "pong"}
+        for _ in range(50):
+            if client.app[LIMITS].chats.total == 6:
+                break
+            await asyncio.sleep(0.02)
+        assert client.app[LIMITS].chats.total == 6
+        for ws in [newcomer, *sockets[1:]]:
+            await ws.close()
+
+    def test_finding10_the_busy_idle_timeout_is_a_setting(self) -> None:
+        assert Settings().chat_busy_idle_timeout == 60.0
+        with pytest.raises(ConfigError):
+            Settings(chat_busy_idle_timeout=0)
+
     def test_counter(self) -> None:
         limiter = ConnectionLimiter(total_limit=3, per_key_limit=2)
         assert [limiter.acquire("a"), limiter.acquire("a"), limiter.acquire("a")] == [None, None, "per_client"]

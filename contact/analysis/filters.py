@@ -188,9 +188,9 @@ def parse_filters(query: Iterable[tuple[str, str]] | Mapping[str, str], allowed:
     date_to = parse_date(first["to"], "to") if first.get("to") else None
     if date_from and date_to:
         if date_from > date_to:
-            raise FilterError("'from' must not be after 'to'")
+            raise FilterError("'from' must not be after 'to'", "invalid_range")
         if (date_to - date_from).days > MAX_RANGE_DAYS:
-            raise FilterError(f"the date range may span at most {MAX_RANGE_DAYS} days")
+            raise FilterError(f"the date range may span at most {MAX_RANGE_DAYS} days", "invalid_range")
     helpful = first.get("helpful") or None
     if helpful is not None and helpful not in ("true", "false", "none", "rated"):
         raise FilterError("'helpful' must be true, false, none (not rated) or rated")

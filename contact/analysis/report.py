@@ -93,7 +93,7 @@ def collect(db: Any, month: str, extractor: WordExtractor, today: dt.date | None
     """Everything the report shows for ``month`` (YYYY-MM) under ``filters`` (their dates are replaced)."""
     start, last = parse_month(month)
     if today is not None and today < start:
-        raise FilterError(f"{month} has not begun yet", "invalid_parameter")
+        raise FilterError(f"{month} has not begun yet", "month_not_begun")
     end = min(last, today) if today else last
     base = replace(filters or Filters(), date_from=None, date_to=None)
     current = base.between(start, end)

@@ -122,7 +122,7 @@ def parse_record(body: Any, kb: KnowledgeBase, max_text_chars: int, *, channel: 
         raise BadRequest(f"'forwarded_to' must be the id of a window or an office; '{forwarded_to}' is neither",
                          "unknown_target")
     if resolution == "forwarded" and forwarded_to is None:
-        raise BadRequest("'forwarded_to' is required when the resolution is forwarded", "missing_field")
+        raise BadRequest("'forwarded_to' is required when the resolution is forwarded", "missing_target")
     category = _string(body, "category", MAX_CATEGORY_CHARS)
     if category is None and entry_id is not None:
         category = getattr(kb.get(entry_id), "category", None)

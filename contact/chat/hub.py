@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,14 @@ class ChatLimits:
     send_timeout: float = 10.0
     """Seconds a frame may wait for a client that does not read; then the connection is dropped."""
     idle_timeout: float = 1800.0
-    """Seconds without a message from the client (heartbeat pongs do not count) before it is closed."""
+    """Seconds without a message from the client before it is closed (heartbeat pongs and ``ping`` frames
+    do not count: a socket that only keeps itself alive is idle)."""
+    busy_idle_timeout: float = 60.0
+    """The idle time that closes a chat while the chat is busy (see :attr:`busy_share`), so that idle
+    sockets cannot hold every place; a chat waiting for or talking to an operator is never closed for it."""
+    busy_share: float = 0.8
+    """Busy: this share of ``max_chats`` is open. When every place is taken, a new chat takes the place of
+    the one idle longest (past ``busy_idle_timeout``) instead of being refused."""
     heartbeat: float = 30.0
     """Seconds between WebSocket pings; a client that does not answer one in half that time is disconnected."""
 
@@ -65,7 +72,11 @@ async def send_frame(ws: web.WebSocketResponse, frame: dict[str, Any], wait: flo
     """
     try:
         async with asyncio.timeout(wait):
-            await ws.send_json(frame, dumps=_dumps)
+            try:
+                await ws.send_json(frame, dumps=_dumps)
+            except UnicodeEncodeError:  # a lone surrogate got through validation: send it as a JSON escape
+                log.warning("chat.unencodable_frame", type=frame.get("type"))
+                await ws.send_str(json.dumps(frame, ensure_ascii=True))
     except TimeoutError:
         log.info("chat.send_timeout")
         with contextlib.suppress(Exception):
@@ -98,18 +109,63 @@ class TokenBucket:
         return max(0.0, (1.0 - self.tokens) / self.rate) if self.rate > 0 else 60.0
 
 
+@dataclass(eq=False)
+class Presence:
+    """One open chat socket: when its citizen last did something, and how to end it as idle."""
+
+    expire: Callable[[], None]
+    """Ends the chat as idle (its handler closes it with 1001, as for ``idle_timeout``)."""
+    last_active: float
+    session_id: str | None = None
+    expiring: bool = False
+
+
 class ChatHub:
     """The open chat sockets by session, so that queue changes (and later operators) reach the citizen."""
 
-    def __init__(self, send_timeout: float = 10.0) -> None:
+    def __init__(self, send_timeout: float = 10.0, now: Callable[[], float] = time.monotonic) -> None:
         self.send_timeout = send_timeout
         self.sessions: dict[str, set[web.WebSocketResponse]] = {}
-        self.sockets: set[web.WebSocketResponse] = set()
-        """Every open chat socket, with or without a session yet (closed on shutdown)."""
+        self.present: dict[web.WebSocketResponse, Presence] = {}
+        """Every open chat socket, with or without a session yet (closed on shutdown), and its activity."""
+        self._now = now
         self._tasks: set[asyncio.Task[int]] = set()
+
+    @property
+    def sockets(self) -> Collection[web.WebSocketResponse]:
+        return self.present.keys()
+
+    def opened(self, ws: web.WebSocketResponse, expire: Callable[[], None]) -> Presence:
+        presence = self.present[ws] = Presence(expire, self._now())
+        return presence
+
+    def closed(self, ws: web.WebSocketResponse) -> None:
+        presence = self.present.pop(ws, None)
+        if presence is not None:
+            self.discard(presence.session_id, ws)
+
+    def touch(self, ws: web.WebSocketResponse) -> None:
+        """The citizen did something on this socket (a message other than ``ping``)."""
+        presence = self.present.get(ws)
+        if presence is not None:
+            presence.last_active = self._now()
+
+    def expire_idle(self, idle_for: float, keep: Callable[[str], bool], limit: int | None = None) -> int:
+        """End up to ``limit`` chats idle for ``idle_for`` seconds or more, the longest idle first, except
+        those whose session ``keep`` says to keep; return how many."""
+        now = self._now()
+        idle = sorted((p for p in self.present.values() if not p.expiring and now - p.last_active >= idle_for
+                       and not (p.session_id is not None and keep(p.session_id))), key=lambda p: p.last_active)
+        for presence in idle[:limit]:
+            presence.expiring = True
+            presence.expire()
+        return len(idle[:limit])
 
     def add(self, session_id: str, ws: web.WebSocketResponse) -> None:
         self.sessions.setdefault(session_id, set()).add(ws)
+        presence = self.present.get(ws)
+        if presence is not None:
+            presence.session_id = session_id
 
     def discard(self, session_id: str | None, ws: web.WebSocketResponse) -> None:
         if session_id is None:

@@ -273,9 +273,22 @@ class InquiryLog:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Open (creating or migrating) the database and start the writer thread."""
+        """Open (creating or migrating) the database, check that it takes a write, start the writer thread.
+
+        SQLite opens a file it may not write (a read-only mount, an immutable file, no permission) read-only
+        without a word, and an up-to-date schema needs no write: such a log would start, report ready and
+        fail the first inquiry. A write that changes nothing (:func:`touch`) finds out now; the error (a
+        :data:`DATABASE_ERRORS`, see :func:`describe_error`) is the caller's to report.
+        """
         self._writer = connect(self.path, self.durability)
-        migrate(self._writer)
+        try:
+            migrate(self._writer)
+            if not pg.is_postgres(self.path):
+                touch(self._writer)
+        except BaseException:
+            self._writer.conn.close()
+            self._writer = None
+            raise
         voice.backfill(self._writer)  # rows recorded before voice types were tagged
         if pg.is_postgres(self.path):
             self._pool = pg.pool(self.path)
@@ -512,14 +525,8 @@ class InquiryLog:
         if pg.is_postgres(self.path):
             return self.healthy
 
-        def write(db: sqlite_utils.Database) -> None:
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            db.execute("BEGIN IMMEDIATE")
-            db.execute(f"PRAGMA user_version = {version}")
-            db.execute("COMMIT")
-
         try:
-            await self.read(write)
+            await self.read(touch)
         except DATABASE_ERRORS as exc:
             self.last_error = describe_error(exc)
             return False
@@ -582,6 +589,21 @@ class InquiryLog:
 _INSERTS: dict[tuple[str, tuple[str, ...], int], str] = {}
 _MAX_VARIABLES = 999
 """Bound values per statement: SQLite's historical limit (newer builds allow more; this is always safe)."""
+
+
+def touch(db: sqlite_utils.Database) -> None:
+    """A write that changes nothing: rewrite the header's ``user_version`` with its own value and commit,
+    then copy it into the file itself (a WAL checkpoint), so that a file that cannot be written fails here."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(f"PRAGMA user_version = {version}")
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> None:

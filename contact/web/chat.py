@@ -4,7 +4,8 @@ One ``<script src=".../widget.js">`` tag on a city page adds the chat (``contact
 ``/`` is a mock city page embedding it. The widget talks JSON over the WebSocket and falls back to
 ``POST /api/v1/ask`` when a WebSocket cannot be opened.
 
-Protocol (one JSON object per text frame; ``id`` is an optional client string echoed as ``reply_to``)::
+Protocol (one JSON object per text frame; ``id`` is an optional client string of 1-64 printable ASCII
+characters, echoed as ``reply_to``; every field is checked by :mod:`contact.chat.frames`)::
 
     client → server                                         server → client
     {"type": "hello", "session_id"?, "ward"?, "lang"?,      {"type": "welcome", "session_id", "ward", "contact",
@@ -59,6 +60,7 @@ from typing import Any
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from contact.chat import frames
 from contact.chat.handoffs import HANDOFF_REASONS, Handoff, HandoffQueue
 from contact.chat.hub import ChatHub, ChatLimits, TokenBucket, contact_info, handoff_frame, send_frame
 from contact.errors import ApiError, BadRequest, NotFound, Unavailable
@@ -74,6 +76,7 @@ from contact.web.keys import (
     HANDOFFS,
     INQUIRY_LOG,
     KNOWLEDGE,
+    LIMITS,
     OPERATOR_DESK,
     SETTINGS,
 )
@@ -105,6 +108,8 @@ class ChatConnection:
     session_id: str | None = None
     lang: str = "ja"
     violations: int = 0
+    touch: Callable[[], None] = field(default=lambda: None)
+    """Called for each message that counts as the citizen's activity (any known type but ``ping``)."""
     bucket: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:
@@ -149,11 +154,18 @@ class ChatConnection:
         if not isinstance(message, dict):
             await self.error("invalid_message", "a message must be a JSON object with a 'type'")
             return
-        reply_to = message.get("id") if isinstance(message.get("id"), str) and len(message["id"]) <= 64 else None
-        handler = _HANDLERS.get(str(message.get("type")))
+        try:
+            reply_to = frames.frame_id(message)  # before anything is done: a bad id is refused, not half-answered
+        except ApiError as exc:
+            await self.error(exc.code, exc.message)
+            return
+        kind = message.get("type")
+        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is None:
             await self.error("invalid_message", "'type' must be one of: " + ", ".join(_HANDLERS), reply_to)
             return
+        if kind != "ping":
+            self.touch()
         try:
             await handler(self, message, reply_to)
         except ApiError as exc:
@@ -164,13 +176,14 @@ class ChatConnection:
         except ConnectionError:
             raise
         except Exception:
-            log.exception("chat.unhandled_error", type=message.get("type"))
+            log.exception("chat.unhandled_error", type=kind)
             await self.error("internal_error", "internal error; the request id identifies it in the logs", reply_to)
 
     # -- message handlers -------------------------------------------------------------------------
 
     async def on_hello(self, message: dict[str, Any], reply_to: str | None) -> None:
-        session_id, ward, lang = message.get("session_id"), message.get("ward"), message.get("lang")
+        session_id, ward, lang = (frames.text(message, name) for name in ("session_id", "ward", "lang"))
+        last_seen = frames.count(message, "last_message_id")  # checked before the welcome, not after
         if lang is not None:
             if lang not in LANGS:
                 raise BadRequest(f"'lang' must be one of: {', '.join(LANGS)}", "invalid_field")
@@ -196,9 +209,6 @@ class ChatConnection:
         if reply_to is not None:
             frame["reply_to"] = reply_to
         await self.send(frame)
-        last_seen = message.get("last_message_id")
-        if last_seen is not None and (not isinstance(last_seen, int) or isinstance(last_seen, bool) or last_seen < 0):
-            raise BadRequest("'last_message_id' must be an integer >= 0", "invalid_field")
         if last_seen is not None and ticket is not None and OPERATOR_DESK in self.app:
             for missed in await self.app[OPERATOR_DESK].replay(self.session_id, last_seen):
                 await self.send(missed)  # operator messages sent while this widget was away
@@ -231,7 +241,8 @@ class ChatConnection:
             await self._handoff("request", reply_to, inquiry_id=answer["inquiry_id"])
 
     async def on_handoff(self, message: dict[str, Any], reply_to: str | None) -> None:
-        reason = message.get("reason", "request")
+        reason = frames.text(message, "reason")
+        reason = "request" if reason is None else reason
         if reason not in HANDOFF_REASONS:
             raise BadRequest(f"'reason' must be one of: {', '.join(HANDOFF_REASONS)}", "invalid_field")
         await self._handoff(reason, reply_to)
@@ -293,15 +304,25 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if not ws.can_prepare(request).ok:
         raise BadRequest("this endpoint speaks WebSocket only (GET with Upgrade: websocket)", "websocket_required")
     await ws.prepare(request)
-    conn = ChatConnection(request.app, ws, limits)
     hub = request.app[CHAT_HUB]
-    hub.sockets.add(ws)
-    log.info("chat.open")
     loop = asyncio.get_running_loop()
+    idle = asyncio.timeout(limits.idle_timeout)
+
+    def expire() -> None:  # the chat is busy and this one idle: end it now, as its idle timeout would
+        with contextlib.suppress(RuntimeError):  # already ending
+            idle.reschedule(loop.time())
+
+    def touch() -> None:
+        with contextlib.suppress(RuntimeError):
+            idle.reschedule(loop.time() + limits.idle_timeout)
+        hub.touch(ws)
+
+    hub.opened(ws, expire)
+    conn = ChatConnection(request.app, ws, limits, touch=touch)
+    log.info("chat.open")
     try:
-        async with asyncio.timeout(limits.idle_timeout) as idle:
+        async with idle:
             async for msg in ws:
-                idle.reschedule(loop.time() + limits.idle_timeout)
                 if msg.type == WSMsgType.TEXT:
                     await conn.receive_text(msg.data)
                 elif msg.type == WSMsgType.BINARY:
@@ -314,8 +335,13 @@ async def chat(request: web.Request) -> web.StreamResponse:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(5.0):
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"idle")
+    except Exception:  # a bug: close the socket properly instead of writing an HTTP 500 into it
+        log.exception("chat.unhandled_error")
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5.0):
+                await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
     finally:
-        hub.sockets.discard(ws)
+        hub.closed(ws)
         hub.discard(conn.session_id, ws)
         log.info("chat.close", code=ws.close_code)
     return ws
@@ -376,7 +402,34 @@ async def _chat_ctx(app: web.Application) -> AsyncIterator[None]:
     queue.publish = publish
     app[EVENTS].subscribe(HANDOFF_CHANNEL, heard)
     app[HANDOFFS] = queue
+    limits, chats = app[CHAT_LIMITS], app[LIMITS].chats
+
+    def with_operator(session_id: str) -> bool:
+        return queue.for_session(session_id) is not None  # waiting for or talking to an operator
+
+    def make_room() -> bool:
+        """Every place is taken: end the chat idle longest (past busy_idle_timeout) for a new one."""
+        made = hub.expire_idle(limits.busy_idle_timeout, with_operator, limit=1) > 0
+        if made:
+            log.info("chat.idle_replaced", open=chats.total)
+        return made
+
+    async def sweep() -> None:
+        """While the chat is busy, end the chats idle for busy_idle_timeout."""
+        interval = min(5.0, limits.busy_idle_timeout / 4)
+        while True:
+            await asyncio.sleep(interval)
+            if chats.total_limit and chats.total >= limits.busy_share * chats.total_limit:
+                ended = hub.expire_idle(limits.busy_idle_timeout, with_operator)
+                if ended:
+                    log.info("chat.busy_idle_closed", closed=ended, open=chats.total)
+
+    app[LIMITS].make_room = make_room
+    sweeper = asyncio.get_running_loop().create_task(sweep())
     yield
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -390,7 +443,8 @@ def setup_chat(app: web.Application) -> None:
     """Register the chat routes, the handoff queue and the chat hub on the app."""
     settings = app[SETTINGS]
     app[CHAT_LIMITS] = ChatLimits(hard_max_bytes=max(settings.max_body_bytes, 32 * 1024),
-                                  send_timeout=settings.chat_send_timeout, idle_timeout=settings.chat_idle_timeout)
+                                  send_timeout=settings.chat_send_timeout, idle_timeout=settings.chat_idle_timeout,
+                                  busy_idle_timeout=settings.chat_busy_idle_timeout)
     app[CHAT_HUB] = ChatHub(send_timeout=settings.chat_send_timeout)
     app.cleanup_ctx.append(_chat_ctx)
     app.on_shutdown.append(_close_sockets)

@@ -56,7 +56,7 @@ async def kb_findings(request: web.Request) -> web.Response:
     unknown = sorted(set(request.query) - _PARAMS)
     if unknown:
         raise BadRequest(f"unknown parameter '{unknown[0]}'", "unknown_parameter")
-    kinds = {k for k in request.query.get("kind", "").split(",") if k}
+    kinds = {k.strip() for k in request.query.get("kind", "").split(",") if k.strip()}
     bad = sorted(kinds - set(KINDS))
     if bad:
         raise BadRequest(f"'kind' must be among: {', '.join(KINDS)}", "invalid_parameter")

@@ -176,6 +176,12 @@ class ConnectionLimiter:
         self.by_key[key] = self.by_key.get(key, 0) + 1
         return None
 
+    def admit(self, key: str) -> None:
+        """Count one more connection of ``key`` past the overall limit: it takes the place of one being
+        closed (see :attr:`Limits.make_room`)."""
+        self.total += 1
+        self.by_key[key] = self.by_key.get(key, 0) + 1
+
     def release(self, key: str) -> None:
         count = self.by_key.get(key, 0)
         if count <= 1:
@@ -192,6 +198,8 @@ class Limits:
     requests: Limiter | None
     chats: ConnectionLimiter
     trust_proxy: int
+    make_room: Callable[[], bool] | None = None
+    """When every chat place is taken: end an idle chat for the new one, True if one was (set by the chat)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:

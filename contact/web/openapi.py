@@ -33,6 +33,8 @@ from typing import Any
 
 from aiohttp import web
 
+from contact.analysis import phrasings, stats, words
+from contact.analysis.filters import CHANNELS, KINDS, NONE, RESOLUTIONS, VOICE_TYPES
 from contact.config import Settings
 from contact.web.keys import KNOWLEDGE, SETTINGS
 from contact.web.openapi_schemas import (
@@ -44,15 +46,22 @@ from contact.web.openapi_schemas import (
     NUM,
     SCHEMAS,
     STR,
+    TEXT,
     Schema,
     array,
+    choice_list,
+    choice_or_empty,
+    int_or_empty,
     nullable,
+    num_or_empty,
     obj,
     op,
     path_param,
     query,
     ref,
+    value_list,
 )
+from knowledge.audit import KINDS as FINDING_KINDS
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import WARDS
 
@@ -72,15 +81,15 @@ BODY = (400, 408, 413)
 STAFF_FILTERS = [
     query("from", "first day, YYYY-MM-DD (local date; empty: not given)", schema=DATE_OR_EMPTY),
     query("to", "last day, YYYY-MM-DD (inclusive; empty: not given)", schema=DATE_OR_EMPTY),
-    query("ward", "ward(s), comma-separated or repeated; none: no ward"),
-    query("channel", "channel(s): web, phone, fax, mail, visit, chat, operator"),
-    query("category", "category(ies)"),
-    query("kind", "answer, clarify, fallback, handoff, smalltalk, operator"),
-    query("resolution", "answered, forwarded, callback, complaint"),
-    query("voice_type", "問い合わせ, 意見・要望, 苦情, 提案, 感謝"),
-    query("entry_id", "matched entry id(s)"),
+    query("ward", "ward(s), comma-separated or repeated; none: no ward", schema=choice_list((*WARDS, NONE))),
+    query("channel", "channel(s): web, phone, fax, mail, visit, chat, operator", schema=choice_list((*CHANNELS, NONE))),
+    query("category", "category(ies), at most 100 characters each", schema=value_list(100)),
+    query("kind", "answer, clarify, fallback, handoff, smalltalk, operator", schema=choice_list((*KINDS, NONE))),
+    query("resolution", "answered, forwarded, callback, complaint", schema=choice_list((*RESOLUTIONS, NONE))),
+    query("voice_type", "問い合わせ, 意見・要望, 苦情, 提案, 感謝", schema=choice_list((*VOICE_TYPES, NONE))),
+    query("entry_id", "matched entry id(s), at most 100 characters each", schema=value_list(100)),
     query("helpful", "true, false, none (not rated) or rated",
-          schema={**STR, "enum": ["true", "false", "none", "rated"]}),
+          schema=choice_or_empty(["true", "false", "none", "rated"])),
     query("q", "words that must all occur in the text, note or entry title", schema={**STR, "maxLength": 200}),
 ]
 """The filters every staff list and statistic takes (contact.analysis.filters); bad values are 400."""
@@ -88,8 +97,9 @@ STAFF_ERRORS = (400, 401, 403)
 
 
 def _staff(summary: str, *params: Schema, ok: Schema | None = None, ok_type: str = "application/json",
-           description: str | None = None) -> dict[str, Any]:
-    return op(summary, tag="staff", auth=True, params=[*STAFF_FILTERS, *params], ok=ok or ref("StaffView"),
+           description: str | None = None, dates: bool = True) -> dict[str, Any]:
+    filters = [f for f in STAFF_FILTERS if dates or f["name"] not in ("from", "to")]
+    return op(summary, tag="staff", auth=True, params=[*filters, *params], ok=ok or ref("StaffView"),
               ok_type=ok_type, description=description, errors=STAFF_ERRORS)
 
 
@@ -150,15 +160,17 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/audit": {
         "get": op("The audit log, newest first (admin)", tag="admin", ok=ref("AuditPage"), auth=True,
-                  params=[query("limit", "at most this many rows (1..500, default 100)", schema=INT),
-                          query("before", "rows with a smaller id (paging)", schema=INT)],
+                  params=[query("limit", "at most this many rows (default 100; below 1 is 1, above 500 is 500)",
+                                schema=INT),
+                          query("before", "rows with a smaller id (paging)",
+                                schema={**INT, "minimum": 1, "maximum": 2**63 - 1})],
                   errors=(400, 401, 403)),
     },
     "/api/v1/inquiries": {
         "get": _staff("The inquiry log, newest first (staff; audited)",
-                      query("limit", "page size, 1..500 (default 50)", schema=INT),
-                      query("offset", "rows to skip (default 0)", schema=INT),
-                      query("order", "newest (default) or oldest", schema={**STR, "enum": ["newest", "oldest"]}),
+                      query("limit", "page size, 1..500 (default 50)", schema=int_or_empty(1, 500)),
+                      query("offset", "rows to skip (default 0)", schema=int_or_empty(0, 10_000_000)),
+                      query("order", "newest (default) or oldest", schema=choice_or_empty(["newest", "oldest"])),
                       ok=ref("InquiryPage")),
     },
     "/api/v1/inquiries.csv": {
@@ -167,66 +179,81 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/stats/summary": {
         "get": _staff("Totals, answer/fallback/handoff rates, satisfaction, counts by kind, channel, voice type, "
-                      "top entries", query("top", "how many top entries (1..100, default 10)", schema=INT)),
+                      "top entries",
+                      query("top", "how many top entries (1..100, default 10)", schema=int_or_empty(1, 100))),
     },
     "/api/v1/stats/volume": {
         "get": _staff("Inquiries per day, week (from Monday) or month",
-                      query("period", "day (default), week or month", schema={**STR, "enum": ["day", "week", "month"]}),
-                      query("split", "also per ward, channel, category, voice_type, kind, resolution, entry or lang")),
+                      query("period", "day (default), week or month", schema=choice_or_empty(stats.PERIODS)),
+                      query("split", "also per ward, channel, category, voice_type, kind, resolution, entry or lang",
+                            schema=choice_or_empty(stats.BREAKDOWNS))),
     },
     "/api/v1/stats/breakdown": {
         "get": _staff("Inquiries per ward, channel, category, voice type, kind, resolution, entry or language",
-                      query("by", "the column (default category)"),
-                      query("limit", "at most (default 100)", schema=INT)),
+                      query("by", "the column (default category)", schema=choice_or_empty(stats.BREAKDOWNS)),
+                      query("limit", "at most (1..1000, default 100)", schema=int_or_empty(1, 1000))),
     },
     "/api/v1/stats/gaps": {
         "get": _staff("Knowledge gaps: clusters of unanswered and low-confidence questions with the nearest entry",
-                      query("max_confidence", "below this an answer counts as weak (default 0.6)", schema=NUM),
-                      query("min_size", "smallest cluster listed (default 2)", schema=INT),
-                      query("limit", "clusters listed (default 20)", schema=INT),
-                      query("include_unhelpful", "also answers rated not helpful (true/false)")),
+                      query("max_confidence", "below this an answer counts as weak (0..1, default 0.6)",
+                            schema=num_or_empty(0.0, 1.0)),
+                      query("min_size", "smallest cluster listed (1..1000, default 2)", schema=int_or_empty(1, 1000)),
+                      query("limit", "clusters listed (1..200, default 20)", schema=int_or_empty(1, 200)),
+                      query("include_unhelpful", "also answers rated not helpful (true/false)",
+                            schema=choice_or_empty(["false", "true"]))),
     },
     "/api/v1/stats/rising": {
         "get": _staff("Words and clusters jumping in the 7 days ending 'end' against the weeks before",
-                      query("end", "last day of the week (default: 'to' or today)", schema=DATE),
-                      query("weeks", "baseline weeks (default 4)", schema=INT),
-                      query("min_count", "least count this week (default 5)", schema=INT),
-                      query("limit", "at most (default 10)", schema=INT)),
+                      query("end", "last day of the week (default: 'to' or today)", schema=DATE_OR_EMPTY),
+                      query("weeks", "baseline weeks (1..26, default 4)", schema=int_or_empty(1, 26)),
+                      query("min_count", "least count this week (1..10000, default 5)",
+                            schema=int_or_empty(1, 10_000)),
+                      query("limit", "at most (1..100, default 10)", schema=int_or_empty(1, 100))),
     },
     "/api/v1/stats/words": {
         "get": _staff("The most frequent content words, per period",
-                      query("period", "day, week or month (default)"),
-                      query("limit", "words (default 30)", schema=INT)),
+                      query("period", "day, week or month (default)", schema=choice_or_empty(stats.PERIODS)),
+                      query("limit", "words (1..300, default 30)", schema=int_or_empty(1, 300))),
     },
     "/api/v1/stats/cooccurrence": {
         "get": _staff("Word pairs occurring in the same inquiries (Jaccard)",
-                      query("limit", "pairs (default 30)", schema=INT),
-                      query("min_count", "least inquiries with both (default 3)", schema=INT),
-                      query("vocabulary", "how many frequent words are paired (default 60)", schema=INT)),
+                      query("limit", "pairs (1..300, default 30)", schema=int_or_empty(1, 300)),
+                      query("min_count", "least inquiries with both (1..10000, default 3)",
+                            schema=int_or_empty(1, 10_000)),
+                      query("vocabulary", "how many frequent words are paired (2..500, default 60)",
+                            schema=int_or_empty(2, 500))),
     },
     "/api/v1/stats/kwic": {
-        "get": _staff("Concordance (KWIC) lines of a word", query("word", "the word", required=True),
-                      query("width", "characters of context (default 20)", schema=INT),
-                      query("limit", "lines (default 50)", schema=INT)),
+        "get": _staff("Concordance (KWIC) lines of a word",
+                      query("word", "the word (at most 50 characters)", required=True,
+                            schema={**TEXT, "maxLength": 50}),
+                      query("width", "characters of context (5..100, default 20)", schema=int_or_empty(5, 100)),
+                      query("limit", "lines (1..500, default 50)", schema=int_or_empty(1, 500))),
     },
     "/api/v1/stats/crosstab": {
         "get": _staff("Cross table: words (or category, voice_type, kind, entry_id) × ward, channel or voice_type",
-                      query("rows", "word (default), category, voice_type, kind or entry_id"),
-                      query("columns", "ward (default), channel or voice_type"),
-                      query("limit", "rows (default 20)", schema=INT)),
+                      query("rows", "word (default), category, voice_type, kind or entry_id",
+                            schema=choice_or_empty(words.ROW_FIELDS)),
+                      query("columns", "ward (default), channel or voice_type",
+                            schema=choice_or_empty(words.COLUMN_FIELDS)),
+                      query("limit", "rows (1..200, default 20)", schema=int_or_empty(1, 200))),
     },
     "/api/v1/reports/monthly": {
         "get": _staff("The monthly report: one self-contained HTML page (charts, gaps, rising topics, voice types)",
-                      query("month", "YYYY-MM (default: this month)"), query("download", "1: as an attachment"),
-                      ok={"type": "string"}, ok_type="text/html",
-                      description="The filters narrow the report (e.g. one ward); from and to are refused."),
+                      query("month", "YYYY-MM from 1900-01 to 2199-12 (default, also when empty: this month)",
+                            schema={"type": "string", "pattern": "^(?:(?:19|20|21)[0-9][0-9]-(?:0[1-9]|1[0-2]))?$"}),
+                      query("download", "1: as an attachment"),
+                      ok={"type": "string"}, ok_type="text/html", dates=False,
+                      description="The filters narrow the report (e.g. one ward); the month sets the dates, so "
+                                  "from and to are refused."),
     },
     "/api/v1/phrasings": {
         "get": op("Phrasings proposed from traffic, for review (staff)", tag="staff", auth=True,
-                  params=[query("status", "pending (default), accepted, rejected or all"),
+                  params=[query("status", "pending (default), accepted, rejected or all",
+                                schema=choice_or_empty((*phrasings.STATUSES, "all"))),
                           query("entry_id", "only proposals for this entry"),
-                          query("limit", "1..500 (default 50)", schema=INT),
-                          query("offset", "rows to skip", schema=INT)],
+                          query("limit", "1..500 (default 50)", schema=int_or_empty(1, 500)),
+                          query("offset", "rows to skip", schema=int_or_empty(0, 10_000_000))],
                   ok=ref("PhrasingPage"), errors=STAFF_ERRORS),
     },
     "/api/v1/phrasings/{phrasing_id}": {
@@ -237,12 +264,12 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/kb/findings": {
         "get": op("Stale and uncertain facts of the knowledge base (staff)", tag="staff", auth=True,
-                  params=[query("kind", "comma-separated finding kinds (default: all): contradiction, "
-                                "unstructured-phone, unmarked-secondary, old-source, no-source-date, "
-                                "review-overdue, secondary"),
-                          query("max_age_days", "sources older than this are old-source (default 1095)", schema=INT),
+                  params=[query("kind", "comma-separated finding kinds (default: all): "
+                                + ", ".join(FINDING_KINDS), schema=choice_list(FINDING_KINDS)),
+                          query("max_age_days", "sources older than this are old-source (default 1095)",
+                                schema=int_or_empty(1, 36_500)),
                           query("max_review_days", "reviews older than this are overdue (default 365)",
-                                schema=INT)],
+                                schema=int_or_empty(1, 36_500))],
                   ok=ref("KbFindings"), errors=(*STAFF_ERRORS, 503),
                   description="What `contact kb check` lists, with each entry's title, certainty, source, "
                               "source date and review date."),
@@ -305,7 +332,8 @@ SCHEMAS.update({
         "channel": {**STR, "enum": _OPERATOR_CHANNELS},
         "resolution": {**STR, "enum": _RESOLUTIONS,
                        "description": "answered 回答済, forwarded 転送, callback 折り返し, complaint 苦情・要望"},
-        "text": {**STR, "minLength": 1, "description": "what the caller asked (at most max_text_chars); stored masked"},
+        "text": {**TEXT, "minLength": 1,
+                 "description": "what the caller asked (at most max_text_chars); stored masked"},
         "ward": nullable({**STR, "enum": list(WARDS)}),
         "category": nullable({**STR, "maxLength": 100, "description": "default: the chosen entry's category"}),
         "forwarded_to": nullable({**STR, "description": "a window or office id; required for forwarded"}),
@@ -330,10 +358,10 @@ PATHS.update({
     "/api/v1/suggest": {
         "get": op("Suggested answers while the operator types (operator)", tag="operator", auth=True,
                   params=[query("q", "what the caller has said so far (a fragment is enough)", required=True,
-                                schema={**STR, "minLength": 1, "maxLength": 200}),
+                                schema={**TEXT, "minLength": 1, "maxLength": 200}),
                           query("ward", "the caller's ward, when known (a ward in q wins)",
-                                schema={**STR, "enum": list(WARDS)}),
-                          query("date", "the day asked about, YYYY-MM-DD (a date in q wins)", schema=DATE),
+                                schema=choice_or_empty(WARDS)),
+                          query("date", "the day asked about, YYYY-MM-DD (a date in q wins)", schema=DATE_OR_EMPTY),
                           query("limit", "suggestions, 1..10 (default 5)",
                                 schema={**INT, "minimum": 1, "maximum": 10})],
                   ok=ref("Suggestions"), errors=(400, 401, 403, 503),
@@ -351,6 +379,24 @@ PATHS.update({
                   errors=(400, 401, 403)),
     },
 })
+
+
+_RANGE = {"invalid_range": "'from' is after 'to', or the range is longer than allowed"}
+SEMANTIC_ERRORS: dict[tuple[str, str], dict[str, str]] = {
+    **{("get", path): _RANGE for path, ops in PATHS.items() if "get" in ops
+       and any(p["name"] == "from" for p in ops["get"].get("parameters", []))},
+    ("get", "/api/v1/openings"): {**_RANGE, "unknown_window": "the office has no window of that name"},
+    ("get", "/api/v1/openings.ics"): {**_RANGE, "unknown_window": "the office has no window of that name"},
+    ("get", "/api/v1/reports/monthly"): {"month_not_begun": "the month is after the server's today"},
+    ("post", "/api/v1/inquiries"): {"missing_target": "resolution forwarded without forwarded_to",
+                                    "unknown_entry": "entry_id names no entry of the knowledge base",
+                                    "unknown_target": "forwarded_to names no window or office"},
+}
+"""The 400s a request valid per the schema can still get, because the rule spans parameters or depends on
+the data (JSON Schema cannot say "from <= to"), by error code: published as ``x-semantic-errors`` on each
+operation. Every other rule is in the schema, so that the description and the validation agree: the
+schemathesis run (tests/test_openapi.py) fails on a schema-valid request refused with any other code, and
+on a schema-violating one accepted."""
 
 
 def _version() -> str:
@@ -375,6 +421,8 @@ def build_spec(settings: Settings, kb: KnowledgeBase | None = None) -> dict[str,
         entry_param = paths["/api/v1/entries/{entry_id}"]["get"]["parameters"][0]
         example = "juminhyo" if kb.get("juminhyo") is not None else next(iter(sorted(kb.offices)), "juminhyo")
         entry_param["schema"] = {**STR, "example": example}
+    for (method, path), codes in SEMANTIC_ERRORS.items():
+        paths[path][method]["x-semantic-errors"] = dict(codes)
     responses: dict[str, Any] = {}
     for status, description in ERROR_RESPONSES.items():
         response: dict[str, Any] = {"description": description,

@@ -8,6 +8,7 @@ Plain data, no aiohttp: the document is put together, with the running server's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, get_args
 
@@ -22,8 +23,44 @@ BOOL: Schema = {"type": "boolean"}
 INT: Schema = {"type": "integer"}
 NUM: Schema = {"type": "number"}
 DATE: Schema = {"type": "string", "format": "date"}
-DATE_OR_EMPTY: Schema = {"anyOf": [DATE, {"type": "string", "maxLength": 0}]}
+_YEAR = "(?:19|20|21)[0-9][0-9]"
+REQUEST_DATE: Schema = {"type": "string", "pattern": (
+    f"^(?:{_YEAR}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    "|(?:(?:19|20|21)(?:0[48]|[2468][048]|[13579][26])|2000)-02-29)$"),
+    "description": "a date YYYY-MM-DD from 1900-01-01 to 2199-12-31 (contact.analysis.filters.FIRST_DATE, LAST_DATE)"}
+"""A date the service accepts in a request. A pattern rather than ``format: date``, so that the description
+says what the server checks: a real calendar day within the accepted years."""
+EMPTY: Schema = {"type": "string", "maxLength": 0}
+DATE_OR_EMPTY: Schema = {"anyOf": [REQUEST_DATE, EMPTY]}
 """A date parameter where an empty value (``?to=``) means "not given"."""
+TEXT: Schema = {"type": "string", "pattern": "\\S"}
+"""Text that is not blank after trimming (the server strips white space before checking it)."""
+
+
+def int_or_empty(lo: int, hi: int) -> Schema:
+    """An integer query parameter from ``lo`` to ``hi``; empty means "not given" (the default)."""
+    return {"anyOf": [{"type": "integer", "minimum": lo, "maximum": hi}, EMPTY]}
+
+
+def num_or_empty(lo: float, hi: float) -> Schema:
+    return {"anyOf": [{"type": "number", "minimum": lo, "maximum": hi}, EMPTY]}
+
+
+def choice_or_empty(choices: Iterable[str]) -> Schema:
+    """One of ``choices``; empty means "not given" (the default)."""
+    return {"type": "string", "enum": [*choices, ""]}
+
+
+def choice_list(choices: Iterable[str]) -> Schema:
+    """A comma-separated list of ``choices`` (white space around each ignored, empty items skipped)."""
+    alternatives = "|".join(re.escape(c) for c in choices)
+    item = f"\\s*(?:{alternatives})?\\s*"
+    return {"type": "string", "pattern": f"^{item}(?:,{item})*$"}
+
+
+def value_list(max_chars: int) -> Schema:
+    """A comma-separated list of values of at most ``max_chars`` characters each."""
+    return {"type": "string", "pattern": f"^[^,]{{0,{max_chars}}}(?:,[^,]{{0,{max_chars}}})*$"}
 
 
 def ref(name: str) -> Schema:
@@ -109,7 +146,7 @@ SCHEMAS: dict[str, Schema] = {
                      required=["code", "message"]),
     }, required=["error"]),
     "AskRequest": obj({
-        "text": {**STR, "minLength": 1, "description": "the question (1..max_text_chars characters after trimming)"},
+        "text": {**TEXT, "minLength": 1, "description": "the question (1..max_text_chars characters after trimming)"},
         "session_id": nullable({**STR, "description": "continue a conversation: the session_id of an earlier "
                                 "response (32 hex digits); any other value starts a new session"}),
         "ward": nullable({**STR, "enum": list(WARDS), "description": "the citizen's ward, when known"}),

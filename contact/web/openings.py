@@ -65,7 +65,7 @@ def parse_query(request: web.Request, kb: KnowledgeBase, cal: Calendar) -> Openi
         raise BadRequest(f"the range must be at most {MAX_DAYS} days", "invalid_range")
     window = request.query.get("window") or None
     if window is not None and window not in {w.name for w in kb.windows_of(office.id)}:
-        raise BadRequest(f"office '{office_id}' has no window '{window[:40]}'", "invalid_field")
+        raise BadRequest(f"office '{office_id}' has no window '{window[:40]}'", "unknown_window")
     return OpeningsQuery(office, office.hours.profile, start, end, window)
 
 

@@ -10,8 +10,8 @@ staff analyse inquiries, they do not take calls or chats). The page ``/operator/
 * ``POST /api/v1/inquiries`` — record one inquiry (:func:`contact.chat.desk.parse_record`); 201 with its id.
 * ``GET /api/v1/operator/directory`` — what the record form offers: channels, resolutions, wards,
   categories, and every window and office to forward to, with phone numbers.
-* ``GET /api/v1/operator/ws`` — the live-chat WebSocket (JSON text frames; ``id`` is echoed as
-  ``reply_to``)::
+* ``GET /api/v1/operator/ws`` — the live-chat WebSocket (JSON text frames; ``id``, 1-64 printable ASCII
+  characters, is echoed as ``reply_to``; fields are checked by :mod:`contact.chat.frames`)::
 
     operator → server                                   server → operator
     (on connect)                                        {"type": "welcome", "operator", "role", "waiting": [...],
@@ -54,6 +54,7 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from contact.analysis.filters import FIRST_DATE, LAST_DATE
+from contact.chat import frames
 from contact.chat.desk import CHANNELS, RELAY_CHANNEL, RESOLUTIONS, OperatorDesk, Refused, parse_record, record_inquiry
 from contact.chat.suggest import MAX_QUERY_CHARS, suggester_for
 from contact.errors import ApiError, BadRequest, Unavailable
@@ -194,33 +195,27 @@ class _Link:
             raise ConnectionResetError("the operator's console does not read its messages") from None
 
 
-def _handoff_id(frame: dict[str, Any]) -> str:
-    value = frame.get("handoff_id")
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise BadRequest("'handoff_id' is required: the id of a chat in the queue", "missing_field")
-    return value
-
-
 async def _on_frame(request: web.Request, principal: Principal, desk: OperatorDesk, link: _Link,
                     frame: dict[str, Any]) -> None:
     kind = frame.get("type")
     operator = principal.name
+    frames.frame_id(frame)  # a bad id is refused before anything is done
     if kind == "ping":
         await link.send({"type": "pong"})
     elif kind in ("claim", "claim_next"):
-        item = await (desk.claim(_handoff_id(frame), operator) if kind == "claim" else desk.claim_next(operator))
+        item = await (desk.claim(frames.handoff_id(frame), operator) if kind == "claim" else desk.claim_next(operator))
         await audit(request, principal, "chat.claim", item.id)
         await link.send({"type": "claimed", "handoff": item.to_json()} | _reply_to(frame))
         await link.send(await desk.history(item.id))
     elif kind == "history":
-        await link.send(await desk.history(_handoff_id(frame)) | _reply_to(frame))
+        await link.send(await desk.history(frames.handoff_id(frame)) | _reply_to(frame))
     elif kind == "reply":
-        text = frame.get("text")
-        if not isinstance(text, str):
+        text = frames.text(frame, "text")
+        if text is None:
             raise BadRequest("'text' is required: the message to the citizen", "missing_field")
-        await desk.reply(_handoff_id(frame), operator, text)
+        await desk.reply(frames.handoff_id(frame), operator, text)
     elif kind == "close":
-        handoff_id = _handoff_id(frame)
+        handoff_id = frames.handoff_id(frame)
         fields = {k: v for k, v in frame.items() if k not in ("type", "id", "handoff_id", "channel")}
         parsed = parse_record(fields, ready_engine(request).kb, request.app[SETTINGS].max_text_chars, channel="chat")
         result = await desk.close(handoff_id, operator, parsed)
@@ -230,17 +225,26 @@ async def _on_frame(request: web.Request, principal: Principal, desk: OperatorDe
         raise BadRequest("'type' must be one of: claim, claim_next, history, reply, close, ping", "invalid_message")
 
 
+def _kind(frame: dict[str, Any] | None) -> str | None:
+    kind = frame.get("type") if frame is not None else None
+    return kind[:20] if isinstance(kind, str) else None
+
+
 def _reply_to(frame: dict[str, Any]) -> dict[str, Any]:
-    reply_to = frame.get("id")
-    return {"reply_to": reply_to} if isinstance(reply_to, str) and len(reply_to) <= 64 else {}
+    try:
+        reply_to = frames.frame_id(frame)
+    except ApiError:
+        return {}  # a bad id is refused by its own error frame, never echoed
+    return {"reply_to": reply_to} if reply_to is not None else {}
 
 
 async def _error(link: _Link, frame: dict[str, Any] | None, code: str, message: str) -> None:
     out: dict[str, Any] = {"type": "error", "error": {"code": code, "message": message}}
     if frame is not None:
         out |= _reply_to(frame)
-        if isinstance(frame.get("handoff_id"), str):
-            out["handoff_id"] = frame["handoff_id"][:64]
+        echoed = frames.echo_handoff_id(frame)
+        if echoed is not None:
+            out["handoff_id"] = echoed
     await link.send(out)
 
 
@@ -300,7 +304,7 @@ async def operator_ws(request: web.Request) -> web.StreamResponse:
                     raise BadRequest(f"message too large (limit {MAX_FRAME_BYTES} bytes)", "payload_too_large")
                 try:
                     parsed = json.loads(msg.data)
-                except (json.JSONDecodeError, RecursionError):
+                except (ValueError, RecursionError):  # ValueError: also integers past the 4300-digit limit
                     raise BadRequest("the message is not valid JSON", "invalid_json") from None
                 if not isinstance(parsed, dict):
                     raise BadRequest("a message must be a JSON object with a 'type'", "invalid_message")
@@ -315,7 +319,7 @@ async def operator_ws(request: web.Request) -> web.StreamResponse:
             except ConnectionError:
                 raise
             except Exception:
-                log.exception("operator.unhandled_error", type=frame and frame.get("type"))
+                log.exception("operator.unhandled_error", type=_kind(frame))
                 await _error(link, frame, "internal_error", "internal error; the request id identifies it in the logs")
     except ConnectionError:
         pass

@@ -13,7 +13,8 @@ Limited are the endpoints anyone can call without signing in (:data:`CITIZEN_END
 them takes from the same bucket of the client's address. A refused request gets ``429`` with
 ``Retry-After`` (whole seconds) and ``{"error": {"code": "rate_limited", "message": ...}}``; a chat
 connection past the per-address limit gets 429 ``too_many_chats``, past the overall limit 503
-``too_many_chats`` (before the WebSocket upgrade, so the widget falls back to HTTP).
+``too_many_chats`` (before the WebSocket upgrade, so the widget falls back to HTTP) unless a chat idle for
+``chat_busy_idle_timeout`` can give up its place (``Limits.make_room``, set by :mod:`contact.web.chat`).
 
 Memory is bounded: a bucket idle for long enough to have refilled is the same as no bucket and is
 dropped (the least recently used first, checked on every request), and past ``max_keys`` addresses the
@@ -132,6 +133,9 @@ async def citizen_limits(request: web.Request, handler: Handler) -> web.StreamRe
     if endpoint != CHAT_PATH:
         return await handler(request)
     refused = limits.chats.acquire(key)
+    if refused == "total" and limits.make_room is not None and limits.make_room():
+        limits.chats.admit(key)  # in the place of the idle chat now closing
+        refused = None
     if refused == "per_client":
         log.info("chat.refused", limit="per_client", open=limits.chats.total)
         return _too_many("too many open chats from your address; close one or wait {seconds} seconds", 30,
