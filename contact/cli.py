@@ -31,7 +31,7 @@ def _add_setting_options(parser: argparse.ArgumentParser, names: Sequence[str]) 
             continue
         kind: Any = type(default) if isinstance(default, (int, float)) and not isinstance(default, bool) else str
         parser.add_argument(option, dest=name, type=kind, default=None,
-                            help=f"{help_text} [env {env}; default {default}]")
+                            help=f"{help_text} [env {env}; default {default}]".replace("%", "%%"))  # argparse formats
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
