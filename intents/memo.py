@@ -22,10 +22,6 @@ class Memo(Generic[T]):
         self.hits = 0
         self.misses = 0
 
-    def __contains__(self, key: tuple[Hashable, ...]) -> bool:
-        with self._lock:
-            return key in self._items
-
     def get(self, *key: Hashable) -> T | None:
         """The kept result for ``key`` (counted as a hit), or None."""
         if not self._size:
@@ -52,17 +48,9 @@ class Memo(Generic[T]):
     def __call__(self, *key: Hashable) -> T:
         if self._fn is None:
             raise TypeError("this memo is filled with put(), not computed")
-        if not self._size:
-            return self._fn(*key)
-        with self._lock:
-            if key in self._items:
-                self.hits += 1
-                self._items.move_to_end(key)
-                return self._items[key]
-            self.misses += 1
+        kept = self.get(*key)
+        if kept is not None:
+            return kept
         value = self._fn(*key)
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        self.put(value, *key)
         return value

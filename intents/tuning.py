@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from intents.engine import Engine
 from intents.evaluate import CUTOFF, LabelledQuery
-from intents.fusion import Cascade, FusionWeights, fuse
+from intents.fusion import Cascade, FusionWeights, Scored, fuse
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,20 @@ def ranking_metrics(engine: Engine, prepared: Sequence[Prepared], weights: Fusio
     """(top-1, MRR at 5) of the fused ranking."""
     top1 = rr = 0.0
     for p in prepared:
-        ranked = [engine.docs[s.doc].entry_id for s in fuse(p.lexical, p.similarities, weights, p.factors)[:CUTOFF]]
-        for rank, entry_id in enumerate(ranked, 1):
-            if entry_id in p.query.expected:
-                top1 += rank == 1
-                rr += 1.0 / rank
-                break
+        rank = _rank_of_expected(engine, fuse(p.lexical, p.similarities, weights, p.factors), p.query)
+        if rank:
+            top1 += rank == 1
+            rr += 1.0 / rank
     n = max(1, len(prepared))
     return top1 / n, rr / n
+
+
+def _rank_of_expected(engine: Engine, fused: Sequence[Scored], query: LabelledQuery) -> int | None:
+    """The rank (from 1, within :data:`CUTOFF`) of the first expected entry in a fused ranking."""
+    for rank, s in enumerate(fused[:CUTOFF], 1):
+        if engine.docs[s.doc].entry_id in query.expected:
+            return rank
+    return None
 
 
 def cascade_metrics(engine: Engine, prepared: Sequence[Prepared], cascade: Cascade, first: FusionWeights,
@@ -65,11 +71,10 @@ def cascade_metrics(engine: Engine, prepared: Sequence[Prepared], cascade: Casca
         if not cascade.decisive(fused):
             slow += 1
             fused = fuse(p.lexical, p.similarities, full, p.factors)
-        for rank, s in enumerate(fused[:CUTOFF], 1):
-            if engine.docs[s.doc].entry_id in p.query.expected:
-                top1 += rank == 1
-                rr += 1.0 / rank
-                break
+        rank = _rank_of_expected(engine, fused, p.query)
+        if rank:
+            top1 += rank == 1
+            rr += 1.0 / rank
     n = max(1, len(prepared))
     return top1 / n, rr / n, slow / n
 
