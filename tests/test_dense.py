@@ -195,6 +195,45 @@ async def test_a_new_question_is_understood_once_and_the_slower_encoder_runs_on_
         assert (reply.answer and reply.answer.entry_id) == (direct.answer and direct.answer.entry_id)
 
 
+async def test_when_the_slower_encoder_is_busy_an_undecided_question_is_answered_by_the_first_stage() -> None:
+    """--dense-queue bounds how many questions wait for e5: with the encoder thread held busy and the queue
+    full, an undecided question gets the first stage's ranking at once (counted, not memoised, so asked
+    again when e5 is free it gets the full ranking); without the limit it waits for e5."""
+    import asyncio
+    import threading
+
+    from contact.knowledge_state import KnowledgeState
+    from intents.engine import Pending
+
+    state = KnowledgeState(MINI_KB, memo_size=64, encoders=("use", "e5"), cache_dir=EMBEDDING_CACHE, dense_queue=1)
+    assert (await state.reload()).ok
+    engine = state.engine
+    candidates = ["手続き", "区役所", "印鑑", "届け出", "窓口", "証明書", "子ども", "引っ越し"]
+    undecided = next(t for t in candidates if isinstance(engine.first_stage(t), Pending))
+    # The memo must not hold it: first_stage memoises only decided questions.
+    assert engine.memoised(undecided) is None
+    release = threading.Event()
+    loop = asyncio.get_running_loop()
+    busy = loop.run_in_executor(state.slow_encoders, release.wait)  # the encoder thread is taken …
+    other = next(t for t in candidates if t != undecided and isinstance(engine.first_stage(t), Pending))
+    waiting = asyncio.ensure_future(state.prepare(engine, other, None))  # … and one question waits for it
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    settled = await asyncio.wait_for(state.prepare(engine, undecided, None), timeout=5)
+    assert engine.settled_calls == 1 and engine.memoised(undecided) is None
+    pending = engine.first_stage(undecided)
+    assert isinstance(pending, Pending)
+    assert [c.entry_id for c in settled[2]] == [c.entry_id for c in engine.settle(pending)[2]]
+    release.set()
+    await busy
+    full = await waiting
+    assert full[2] and engine.memoised(other) is not None  # the one that waited got e5's ranking, memoised
+    again = await state.prepare(engine, undecided, None)
+    # Asked again with e5 free, it waits for e5 (the two settles so far: the service's and the test's own).
+    assert engine.settled_calls == 2 and engine.memoised(undecided) is not None
+    assert [c.entry_id for c in again[2]] == [c.entry_id for c in engine.prepare(undecided)[2]]
+
+
 def test_the_tuners_cascade_replays_the_engines_ranking() -> None:
     """scripts/tune-fusion's cascade sweep re-fuses precomputed features: at the configured margin it must
     rank as the engine does (else the sweep's figures describe another matcher); margin 0 never asks the
