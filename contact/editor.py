@@ -144,6 +144,10 @@ def build_engine(directory: Path, edits: Mapping[str, Edit], synonym_edits: Sequ
     """A throwaway engine over the effective base with unsaved edits (the live engine's encoders reused:
     only the edited entry's texts are embedded, the rest come from the cache)."""
     kb = load_effective(directory, edits)
+    return engine_for(kb, synonym_edits, live, cache_dir)
+
+
+def engine_for(kb: KnowledgeBase, synonym_edits: Sequence[SynonymEdit], live: Engine, cache_dir: Path | None) -> Engine:
     synonyms = effective_synonym_table(synonym_edits)
     encoders = [index.encoder for index in live.dense.values()]
     return Engine(kb, tokenizer=Tokenizer.for_kb(kb, synonyms), synonyms=synonyms, memo_size=0,
@@ -169,13 +173,16 @@ def preview(directory: Path, edits: Mapping[str, Edit], synonym_edits: Sequence[
     """Answers with the unsaved edit (and, for comparison, the live engine's), with the build time."""
     started = time.perf_counter()
     try:
-        engine = build_engine(directory, edits, synonym_edits, live, cache_dir)
+        kb = load_effective(directory, edits)
+        loaded = time.perf_counter()
+        engine = engine_for(kb, synonym_edits, live, cache_dir)
     except KnowledgeError as exc:
         return {"problems": [str(p) for p in exc.problems], "results": [], "build_seconds": None}
     build = time.perf_counter() - started
     results = [{"question": q, "with_edit": answer(engine, q, now, ward), "live": answer(live, q, now, ward)}
                for q in questions]
     return {"problems": [], "results": results, "build_seconds": round(build, 3),
+            "load_seconds": round(loaded - started, 3),
             "seconds": round(time.perf_counter() - started, 3)}
 
 

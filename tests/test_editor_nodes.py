@@ -15,16 +15,18 @@ from tests.test_scale import ADMIN_TOKEN, SHIPPED_KB, call
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-VOTING = {
-    "id": "faq-early-voting", "question": "期日前投票はどこでできますか",
-    "alternatives": ["期日前投票の期間を知りたい", "投票日に行けないときはどうすればいい"],
-    "answer": "期日前投票は、選挙の公示日（告示日）の翌日から投票日の前日まで、お住まいの区の期日前投票所でできます。"
-              "期間と場所は選挙ごとに異なりますので、川崎市選挙管理委員会のページか、サンキューコールかわさき"
-              "（044-200-3939）でご確認ください。",
-    "category": "くらし", "department": "選挙管理委員会事務局",
-    "source_url": "https://senkyo-kawasaki.city.kawasaki.jp/04konkai.htm", "source_date": "2025-07-03",
-    "reviewed": "2026-12-02"}
-QUESTION = {"text": "期日前投票はどこでできますか"}
+POOL = {
+    "id": "faq-pool", "question": "市のプールの営業時間や料金を知りたい",
+    "alternatives": ["市営プールは何時から営業していますか", "温水プールの利用料金はいくら", "プールは夏休みも営業していますか"],
+    "answer": "市の公園プール（大師プールなど）は夏の間だけ開設され、期間と時間は年によって変わります。"
+              "一年を通して泳げる温水プールには、川崎市民プラザ（高津区）などがあります。"
+              "営業時間と料金は施設ごとに違いますので、各施設のページか、サンキューコールかわさき（044-200-3939）でご確認ください。",
+    "category": "くらし", "department": "建設緑政局",
+    "source_url": "https://kawasaki-shiminplaza.jp/sisetu/pool", "source_date": "2025-01-04", "reviewed": "2026-12-02",
+    "certainty": "secondary",
+    "notes": "温水プール: 川崎市民プラザのプールのページ（2025年1〜3月の部分休館のお知らせ）。公園プールが夏季のみで"
+             "期間が年ごとに変わること: 報道（神奈川新聞 2020年）による二次情報のため、案内はコンタクトセンターへ。"}
+QUESTION = {"text": "市営プールの営業時間を教えてください"}
 
 
 def _editor_token(db: str) -> str:
@@ -52,14 +54,14 @@ def test_a_save_on_one_node_answers_on_the_other(tmp_path, capsys) -> None:  # t
             (tmp_path / name).mkdir()
         a, b = (Server(tmp_path / name, env=env) for name in ("a", "b"))
         try:
-            assert (call(b.base, "/api/v1/ask", QUESTION)[1]["answer"] or {}).get("entry_id") != "faq-early-voting"
+            assert (call(b.base, "/api/v1/ask", QUESTION)[1]["answer"] or {}).get("entry_id") != "faq-pool"
             started = time.perf_counter()
-            status, saved, _ = call(a.base, "/api/v1/editor/entries/faq-early-voting",
-                                    {"kind": "faqs", "document": VOTING, "base_version": 0}, auth, method="PUT")
+            status, saved, _ = call(a.base, "/api/v1/editor/entries/faq-pool",
+                                    {"kind": "faqs", "document": POOL, "base_version": 0}, auth, method="PUT")
             saved_at = time.perf_counter()
             assert status == 201 and saved["reload"]["broadcast"], saved
             deadline = time.monotonic() + 60
-            while (call(b.base, "/api/v1/ask", QUESTION)[1]["answer"] or {}).get("entry_id") != "faq-early-voting":
+            while (call(b.base, "/api/v1/ask", QUESTION)[1]["answer"] or {}).get("entry_id") != "faq-pool":
                 assert time.monotonic() < deadline, "node B never answered with the new FAQ"
                 time.sleep(0.05)
             live_at = time.perf_counter()
@@ -67,11 +69,11 @@ def test_a_save_on_one_node_answers_on_the_other(tmp_path, capsys) -> None:  # t
                 print(f"\n[editor timing] save on node A: {saved_at - started:.2f} s (A's own reload "
                       f"{saved['reload']['seconds']:.2f} s); save → answer on node B: {live_at - started:.2f} s")
             # Two editors, one on each node, save the same version of the same entry at the same moment.
-            edited = {**VOTING, "answer": VOTING["answer"] + "（更新）"}
+            edited = {**POOL, "answer": POOL["answer"] + "（更新）"}
             results: dict[str, int] = {}
 
             def save(node: Server, tag: str) -> None:
-                results[tag] = call(node.base, "/api/v1/editor/entries/faq-early-voting",
+                results[tag] = call(node.base, "/api/v1/editor/entries/faq-pool",
                                     {"kind": "faqs", "document": {**edited, "notes": tag}, "base_version": 1},
                                     auth, method="PUT")[0]
 
@@ -81,7 +83,7 @@ def test_a_save_on_one_node_answers_on_the_other(tmp_path, capsys) -> None:  # t
             for t in threads:
                 t.join()
             assert sorted(results.values()) == [200, 409], results
-            _, versions, _ = call(b.base, "/api/v1/editor/entries/faq-early-voting/versions", None, auth)
+            _, versions, _ = call(b.base, "/api/v1/editor/entries/faq-pool/versions", None, auth)
             assert [v["version"] for v in versions["items"]] == [2, 1]
         finally:
             a.stop()

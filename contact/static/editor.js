@@ -89,7 +89,7 @@
       else node.value = value === undefined || value === null ? "" : String(value);
     } else if (type === "certainty" || type === "tristate" || type === "bool") {
       node = el("select", { id: id });
-      var options = type === "certainty" ? [["confirmed", "✅ 公式の出典で確認"], ["secondary", "🟡 二次情報"], ["unverified", "❓ 未確認"]]
+      var options = type === "certainty" ? [["confirmed", "確認済み（公式の出典）"], ["secondary", "二次情報（案内は窓口へ）"], ["unverified", "未確認"]]
         : type === "bool" ? [["false", "いいえ"], ["true", "はい"]] : [["", "不明"], ["true", "はい"], ["false", "いいえ"]];
       options.forEach(function (o) { node.appendChild(el("option", { value: o[0], text: o[1] })); });
       node.value = value === undefined || value === null ? (type === "certainty" ? "confirmed" : type === "bool" ? "false" : "") : String(value);
@@ -211,6 +211,7 @@
   }
   function renderPreview(box, r) {
     clear(box);
+    showProblems(r.problems || []);
     if (r.problems && r.problems.length) { showProblems(r.problems); box.appendChild(el("p", { class: "error", text: "検証エラーのためプレビューできません。" })); return; }
     r.results.forEach(function (x) {
       box.appendChild(el("p", { class: "muted", text: "質問：「" + x.question + "」（" + r.build_seconds + " 秒で組み立て）" }));

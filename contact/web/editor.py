@@ -233,7 +233,10 @@ async def _document_at(request: web.Request, entry_id: str, version: int) -> tup
     if version == 0:
         shipped = await asyncio.get_running_loop().run_in_executor(None, editor.shipped_of, request.app[KNOWLEDGE])
         entry = shipped.get(entry_id)
-        return (entry is not None, entry.document if entry else None)
+        if entry is None:  # an entry made in the editor: before its first version there was nothing
+            stored = await request.app[INQUIRY_LOG].read(lambda db: kb_edits.versions(db, entry_id))
+            return (bool(stored), None)
+        return (True, entry.document)
     stored = await request.app[INQUIRY_LOG].read(lambda db: kb_edits.versions(db, entry_id))
     found = next((e for e in stored if e.version == version), None)
     return (found is not None, found.document if found else None)
