@@ -117,14 +117,16 @@ def current(shipped: Mapping[str, ShippedEntry], edits: Mapping[str, Edit], entr
     return {"id": entry_id, "kind": edit.kind if edit else base.kind,  # type: ignore[union-attr]
             "version": edit.version if edit else 0, "document": edit.document if edit else base.document,  # type: ignore[union-attr]
             "deleted": bool(edit and edit.document is None), "shipped": base is not None,
-            "file": base.file if base else None, "author": edit.author if edit else None, "at": edit.at if edit else None}
+            "file": base.file if base else None, "author": edit.author if edit else None,
+            "at": edit.at if edit else None}
 
 
 def shipped_of(state: KnowledgeState) -> dict[str, ShippedEntry]:
     return shipped_entries(state.directory)
 
 
-def draft_from_cluster(cluster: Mapping[str, Any], kb: KnowledgeBase, today: dt.date, taken: set[str]) -> dict[str, Any]:
+def draft_from_cluster(cluster: Mapping[str, Any], kb: KnowledgeBase, today: dt.date,
+                       taken: set[str]) -> dict[str, Any]:
     """A new FAQ prefilled from a gap cluster: its examples as question and phrasings, the nearest entry's
     category and department; the source and the answer are the editor's to write."""
     examples = [str(e) for e in cluster.get("examples") or [] if str(e).strip()]

@@ -21,9 +21,9 @@ from threadpoolctl import threadpool_limits
 
 from intents.encoders import Encoder, load_encoders
 from intents.engine import Context, Engine, Pending, Ranked, Reply
-from intents.tokenize import Tokenizer
 from intents.synonyms import DEFAULT_PATH as SYNONYMS_PATH
-from intents.synonyms import Synonyms, SynonymError
+from intents.synonyms import SynonymError, Synonyms
+from intents.tokenize import Tokenizer
 from knowledge.editing import Edit, SynonymEdit, effective_synonyms, load_effective, read_synonym_table
 from knowledge.errors import KnowledgeError, Problem
 

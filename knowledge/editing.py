@@ -161,6 +161,8 @@ def validate(shipped: Path, latest: Mapping[str, Edit]) -> list[str]:
         load_effective(shipped, latest)
     except KnowledgeError as exc:
         return [str(p) for p in exc.problems]
+    except RecursionError:  # a document nested deeper than YAML can be written
+        return ["the entry is nested too deeply to be written as YAML"]
     return []
 
 
@@ -170,7 +172,8 @@ def document_yaml(document: Mapping[str, Any] | None) -> str:
                                                        default_flow_style=False, width=110)
 
 
-def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, old_label: str, new_label: str) -> dict[str, Any]:
+def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, old_label: str,
+         new_label: str) -> dict[str, Any]:
     """A unified diff of two versions' YAML and the fields that changed."""
     lines = list(difflib.unified_diff(document_yaml(old).splitlines(), document_yaml(new).splitlines(),
                                       old_label, new_label, lineterm=""))

@@ -20,7 +20,7 @@ from contact.store.inquiry_log import connect
 from tests.browser_runner import ARTIFACTS, BROWSER_DIR, ROOT, assert_no_serious_axe, assert_passed, last_result
 from tests.conftest import PASSWORD
 from tests.server import Server
-from tests.test_editor_nodes import QUESTION, POOL
+from tests.test_editor_nodes import POOL, QUESTION
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,7 +49,7 @@ def test_an_editor_closes_a_gap_and_the_widget_answers(node: str, server: Server
     assert_no_serious_axe(result)
     with sqlite3.connect(server.db) as conn:
         versions = conn.execute("SELECT entry_id, version, action, author FROM kb_edits").fetchall()
-        audit = conn.execute("SELECT actor, action, target FROM audit WHERE action LIKE 'kb.%' AND action != 'kb.search'"
-                             ).fetchall()
+        audit = conn.execute("SELECT actor, action, target FROM audit "
+                             "WHERE action LIKE 'kb.%' AND action != 'kb.search'").fetchall()
     assert versions == [(POOL["id"], 1, "create", "emi")]
     assert audit == [("emi", "kb.create", POOL["id"])]

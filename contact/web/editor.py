@@ -37,8 +37,17 @@ from contact.web.keys import CLOCK, INQUIRY_LOG, KNOWLEDGE
 from contact.web.pages import STATIC, asset_route
 from contact.web.reloads import reload_everywhere
 from contact.web.staff import extractor
-from knowledge.editing import SYNONYM_SECTIONS, Edit, SynonymEdit, check_document, diff, document_yaml, validate
-from knowledge.editing import effective_synonyms, read_synonym_table
+from knowledge.editing import (
+    SYNONYM_SECTIONS,
+    Edit,
+    SynonymEdit,
+    check_document,
+    diff,
+    document_yaml,
+    effective_synonyms,
+    read_synonym_table,
+    validate,
+)
 from knowledge.schema import FILE_KINDS
 
 routes = web.RouteTableDef()
@@ -395,6 +404,9 @@ def _synonym_edit(body: dict[str, Any], principal: Principal, at: str) -> Synony
     for name, text in (("term", term), ("value", value)):
         if not isinstance(text, str) or not text.strip() or len(text) > 50:
             raise BadRequest(f"'{name}' must be text of 1 … 50 characters", "invalid_field")
+        if any(ch in text for ch in ",\t\r\n") or any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in text):
+            raise BadRequest(f"'{name}' must be one word: no commas, tabs, line breaks or control characters",
+                             "invalid_field")
     return SynonymEdit(str(section), str(term).strip(), str(value).strip(), str(action), principal.name, at)
 
 

@@ -37,6 +37,7 @@ from contact.analysis import phrasings, stats, words
 from contact.analysis.filters import CHANNELS, KINDS, NONE, RESOLUTIONS, VOICE_TYPES
 from contact.config import Settings
 from contact.web.keys import KNOWLEDGE, SETTINGS
+from contact.web.openapi_editor import EDITOR_PATHS
 from contact.web.openapi_schemas import (
     BOOL,
     DATE,
@@ -292,6 +293,9 @@ PATHS: dict[str, dict[str, Any]] = {
                   errors=(401, 403)),
     },
 }
+
+PATHS.update(EDITOR_PATHS)  # the knowledge editor (contact/web/openapi_editor.py)
+PATHS["/api/v1/phrasings"]["get"]["summary"] = "Phrasings proposed from traffic, for review (staff, editor)"
 
 # -- operator console (contact/web/operator.py, contact/chat/desk.py, contact/chat/suggest.py) --
 _OPERATOR_CHANNELS = ["phone", "fax", "mail", "visit", "chat"]
