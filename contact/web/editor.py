@@ -20,6 +20,7 @@ version that is no longer the latest gets 409 with the current version.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from aiohttp import web
@@ -53,6 +54,9 @@ from knowledge.schema import FILE_KINDS
 routes = web.RouteTableDef()
 EDITOR = "editor"
 MAX_QUESTIONS = 5
+SYNONYM_PATTERN = "^[^,\\x00-\\x1f\\x7f-\\x9f]*[^\\s,\\x00-\\x1f\\x7f-\\x9f][^,\\x00-\\x1f\\x7f-\\x9f]*$"
+"""A synonym's term or value: one word of the table (no commas or control characters, not only spaces)."""
+SYNONYM_WORD = re.compile(SYNONYM_PATTERN)
 _SAVE_LOCK = web.AppKey("editor_save_lock", asyncio.Lock)
 
 
@@ -80,15 +84,22 @@ def _entry_id(request: web.Request) -> str:
 
 
 def _int(value: Any, name: str) -> int:
-    if isinstance(value, bool):
+    """A JSON integer field (not a float, not a string)."""
+    if not isinstance(value, int) or isinstance(value, bool):
         raise BadRequest(f"'{name}' must be an integer", "invalid_field")
-    try:
-        number = int(value)
-    except (TypeError, ValueError) as exc:
-        raise BadRequest(f"'{name}' must be an integer", "invalid_field") from exc
-    if not 0 <= number < 2**62:
+    if not 0 <= value < 10**18:
         raise BadRequest(f"'{name}' is out of range", "invalid_field")
-    return number
+    return value
+
+
+def _query_int(request: web.Request, name: str, default: int, lo: int = 0, hi: int = 10**18 - 1) -> int:
+    """An integer query parameter from ``lo`` to ``hi``; missing or empty: ``default``."""
+    raw = request.query.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or not lo <= int(raw) <= hi:
+        raise BadRequest(f"'{name}' must be an integer from {lo} to {hi}", "invalid_parameter")
+    return int(raw)
 
 
 async def _object(request: web.Request) -> dict[str, Any]:
@@ -156,17 +167,17 @@ async def search_entries(request: web.Request) -> web.Response:
     unknown = sorted(set(request.query) - {"q", "kind", "category", "filter", "limit"})
     if unknown:
         raise BadRequest(f"unknown parameter '{unknown[0]}'", "unknown_parameter")
-    q = request.query.get("q", "")[:200]
+    q = request.query.get("q", "")
+    if len(q) > 200:
+        raise BadRequest("'q' is at most 200 characters", "invalid_parameter")
     kind = request.query.get("kind") or None
     if kind is not None and kind not in FILE_KINDS:
         raise BadRequest(f"'kind' must be one of: {', '.join(FILE_KINDS)}", "invalid_parameter")
-    filters = request.query.getall("filter", [])
+    filters = [f for f in request.query.getall("filter", []) if f]
     bad = [f for f in filters if f not in editor.FILTERS]
     if bad:
         raise BadRequest(f"'filter' must be one of: {', '.join(editor.FILTERS)}", "invalid_parameter")
-    limit = _int(request.query.get("limit", "50"), "limit")
-    if not 1 <= limit <= 500:
-        raise BadRequest("'limit' must be 1 … 500", "invalid_parameter")
+    limit = _query_int(request, "limit", 50, 1, 500)
     engine = ready_engine(request)
     edits = await _edits(request)
     used = await request.app[INQUIRY_LOG].read(editor.usage)
@@ -199,8 +210,10 @@ async def save_entry(request: web.Request) -> web.Response:
     document = body.get("document")
     based_on = _int(body.get("base_version"), "base_version")
     current, _ = await _current(request, entry_id)
+    if kind not in FILE_KINDS:
+        raise BadRequest(f"'kind' must be one of: {', '.join(FILE_KINDS)}", "invalid_field")
     if current is not None and kind != current["kind"]:
-        raise BadRequest(f"'{entry_id}' is a {current['kind']} entry; its kind cannot change", "invalid_field")
+        raise BadRequest(f"'{entry_id}' is a {current['kind']} entry; its kind cannot change", "kind_mismatch")
     shape = check_document(entry_id, str(kind), document)
     if shape:
         raise Unprocessable("the entry is malformed; nothing was saved", [str(p) for p in shape])
@@ -214,7 +227,9 @@ async def delete_entry(request: web.Request) -> web.Response:
     """Delete an entry (``?base_version=``): kept as a version, so that it can be reverted."""
     principal = await require(request, EDITOR)
     entry_id = _entry_id(request)
-    based_on = _int(request.query.get("base_version"), "base_version")
+    if not request.query.get("base_version"):
+        raise BadRequest("'base_version' is required", "invalid_parameter")
+    based_on = _query_int(request, "base_version", 0)
     current, _ = await _current(request, entry_id)
     if current is None or current["deleted"]:
         raise NotFound(f"no entry '{entry_id}'")
@@ -259,8 +274,8 @@ async def entry_diff(request: web.Request) -> web.Response:
     current, _ = await _current(request, entry_id)
     if current is None:
         raise NotFound(f"no entry '{entry_id}'")
-    to = _int(request.query.get("to", current["version"]), "to")
-    frm = _int(request.query.get("from", max(0, to - 1)), "from")
+    to = _query_int(request, "to", current["version"], 0, 10**12)
+    frm = _query_int(request, "from", max(0, to - 1), 0, 10**12)
     docs = []
     for v in (frm, to):
         exists, doc = await _document_at(request, entry_id, v)
@@ -277,7 +292,7 @@ async def revert_entry(request: web.Request) -> web.Response:
     principal = await require(request, EDITOR)
     entry_id = _entry_id(request)
     body = await _object(request)
-    to = _int(body.get("to_version"), "to_version")
+    to = _int(body.get("to_version"), "to_version")  # JSON integers only
     based_on = _int(body.get("base_version"), "base_version")
     current, _ = await _current(request, entry_id)
     if current is None:
@@ -296,6 +311,12 @@ def _draft(body: dict[str, Any]) -> tuple[str, str, Any]:
     entry_id, kind, document = body.get("entry_id"), body.get("kind"), body.get("document")
     if not isinstance(entry_id, str) or not entry_id or len(entry_id) > 80:
         raise BadRequest("'entry_id' is required (at most 80 characters)", "invalid_field")
+    if kind not in FILE_KINDS:
+        raise BadRequest(f"'kind' must be one of: {', '.join(FILE_KINDS)}", "invalid_field")
+    if "document" not in body:
+        raise BadRequest("'document' is required (null previews a deletion)", "invalid_field")
+    if document is not None and not isinstance(document, dict):
+        raise BadRequest("'document' must be an object or null", "invalid_field")
     return entry_id, str(kind), document
 
 
@@ -314,14 +335,26 @@ async def check_entry(request: web.Request) -> web.Response:
     return _json({"ok": not problems, "problems": problems})
 
 
+def _question_text(q: Any) -> bool:
+    return isinstance(q, str) and bool(q.strip()) and len(q) <= 1000
+
+
 def _questions(body: dict[str, Any]) -> list[str]:
-    raw = body.get("questions", body.get("question"))
-    items = [raw] if isinstance(raw, str) else raw
-    if not isinstance(items, list) or not items or len(items) > MAX_QUESTIONS or not all(
-            isinstance(q, str) and 0 < len(q.strip()) <= 1000 for q in items):
-        raise BadRequest(f"'question' (or 'questions', 1 … {MAX_QUESTIONS}) must be text of 1 … 1000 characters",
-                         "invalid_field")
-    return [q.strip() for q in items]
+    """``question`` (one) and ``questions`` (up to five), each text of 1 … 1000 characters; at least one."""
+    items: list[str] = []
+    if "question" in body:
+        if not _question_text(body["question"]):
+            raise BadRequest("'question' must be text of 1 … 1000 characters", "invalid_field")
+        items.append(body["question"])
+    if "questions" in body:
+        many = body["questions"]
+        if not isinstance(many, list) or not 1 <= len(many) <= MAX_QUESTIONS or not all(map(_question_text, many)):
+            raise BadRequest(f"'questions' must be a list of 1 … {MAX_QUESTIONS} texts of 1 … 1000 characters",
+                             "invalid_field")
+        items += many
+    if not items:
+        raise BadRequest("send 'question' (or 'questions')", "missing_question")
+    return [q.strip() for q in items[:MAX_QUESTIONS]]
 
 
 async def _preview(request: web.Request, edits: dict[str, Edit], synonym_edits: list[SynonymEdit],
@@ -357,9 +390,7 @@ async def preview_entry(request: web.Request) -> web.Response:
 async def editor_gaps(request: web.Request) -> web.Response:
     """The gap clusters of the last ``days`` days (default 90), each with a drafted FAQ to complete."""
     principal = await require(request, EDITOR)
-    days = _int(request.query.get("days", "90"), "days")
-    if not 1 <= days <= 3660:
-        raise BadRequest("'days' must be 1 … 3660", "invalid_parameter")
+    days = _query_int(request, "days", 90, 1, 3660)
     import datetime as dt
 
     from contact.analysis.filters import parse_filters
@@ -402,9 +433,9 @@ def _synonym_edit(body: dict[str, Any], principal: Principal, at: str) -> Synony
     if action not in ("add", "remove"):
         raise BadRequest("'action' must be add or remove", "invalid_field")
     for name, text in (("term", term), ("value", value)):
-        if not isinstance(text, str) or not text.strip() or len(text) > 50:
+        if not isinstance(text, str) or not text.strip() or len(text) > 50 or not SYNONYM_WORD.match(text):
             raise BadRequest(f"'{name}' must be text of 1 … 50 characters", "invalid_field")
-        if any(ch in text for ch in ",\t\r\n") or any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in text):
+        if not isinstance(text, str) or not SYNONYM_WORD.match(text):
             raise BadRequest(f"'{name}' must be one word: no commas, tabs, line breaks or control characters",
                              "invalid_field")
     return SynonymEdit(str(section), str(term).strip(), str(value).strip(), str(action), principal.name, at)
@@ -470,8 +501,8 @@ async def decide_phrasing(request: web.Request) -> web.Response:
     status = body.get("status")
     if status not in ("accepted", "rejected"):
         raise BadRequest('send {"status": "accepted" | "rejected"}', "invalid_field")
-    phrasing_id = _int(request.match_info["phrasing_id"], "phrasing_id") if request.match_info[
-        "phrasing_id"].isdigit() else 0
+    raw_id = request.match_info["phrasing_id"]
+    phrasing_id = int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 18 else 0
     rows = await request.app[INQUIRY_LOG].read(
         lambda db: list(db.query("SELECT * FROM phrasings WHERE id = ?", [phrasing_id])))
     if not rows:
@@ -484,7 +515,7 @@ async def decide_phrasing(request: web.Request) -> web.Response:
             raise NotFound(f"the proposal's entry '{row['entry_id']}' no longer exists")
         doc = editor.with_phrasing(current["document"], current["kind"], row["text"])
         if doc is None:
-            raise BadRequest(f"{current['kind']} entries take no phrasings", "invalid_field")
+            raise BadRequest(f"{current['kind']} entries take no phrasings", "no_phrasings")
         edit = Edit(row["entry_id"], current["kind"], current["version"] + 1, "edit", doc, principal.name,
                     _now(request))
         saved = await _save(request, principal, edit, current["version"], {"phrasing": phrasing_id})

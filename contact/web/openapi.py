@@ -37,7 +37,7 @@ from contact.analysis import phrasings, stats, words
 from contact.analysis.filters import CHANNELS, KINDS, NONE, RESOLUTIONS, VOICE_TYPES
 from contact.config import Settings
 from contact.web.keys import KNOWLEDGE, SETTINGS
-from contact.web.openapi_editor import EDITOR_PATHS
+from contact.web.openapi_editor import EDITOR_PATHS, EDITOR_SEMANTIC_ERRORS
 from contact.web.openapi_schemas import (
     BOOL,
     DATE,
@@ -392,6 +392,7 @@ SEMANTIC_ERRORS: dict[tuple[str, str], dict[str, str]] = {
     ("get", "/api/v1/openings"): {**_RANGE, "unknown_window": "the office has no window of that name"},
     ("get", "/api/v1/openings.ics"): {**_RANGE, "unknown_window": "the office has no window of that name"},
     ("get", "/api/v1/reports/monthly"): {"month_not_begun": "the month is after the server's today"},
+    **EDITOR_SEMANTIC_ERRORS,
     ("post", "/api/v1/inquiries"): {"missing_target": "resolution forwarded without forwarded_to",
                                     "unknown_entry": "entry_id names no entry of the knowledge base",
                                     "unknown_target": "forwarded_to names no window or office"},

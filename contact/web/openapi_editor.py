@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from contact.editor import FILTERS
+from contact.web.editor import MAX_QUESTIONS, SYNONYM_PATTERN
 from contact.web.openapi_schemas import (
     BOOL,
     INT,
@@ -29,6 +30,12 @@ ERRORS = (400, 401, 403)
 KIND = {**STR, "enum": list(FILE_KINDS)}
 DOCUMENT = {"type": "object", "description": "the whole entry as its YAML file holds it (knowledge/schema.py); "
             "its id is the path's entry_id"}
+VERSION: dict[str, Any] = {**INT, "minimum": 0, "maximum": 10**18 - 1}
+DRAFT_ID: dict[str, Any] = {**STR, "minLength": 1, "maxLength": 80}
+QUESTION: dict[str, Any] = {**STR, "pattern": "\\S", "maxLength": 1000}
+WORD: dict[str, Any] = {**STR, "minLength": 1, "maxLength": 50, "pattern": SYNONYM_PATTERN}
+SYNONYM: dict[str, Any] = {"section": {**STR, "enum": ["replace", "expand"]}, "term": WORD, "value": WORD,
+                           "action": {**STR, "enum": ["add", "remove"]}}
 ENTRY_ID = path_param("entry_id", "the entry's id (lower-case ASCII slug)")
 _ANSWERED = obj({"kind": STR, "confidence": NUM,
                  "answer": nullable(obj({"entry_id": STR, "title": STR, "text": STR, "source_url": STR})),
@@ -48,7 +55,7 @@ SCHEMAS.update({
         "shipped": BOOL, "file": nullable(STR), "author": nullable(STR), "at": nullable(STR), "yaml": STR,
     }, required=["id", "kind", "version", "document", "deleted", "shipped"]),
     "EditorSave": obj({"kind": KIND, "document": DOCUMENT,
-                       "base_version": {**INT, "minimum": 0,
+                       "base_version": {**VERSION,
                                         "description": "the version the edit was based on (0: the shipped YAML)"}},
                       required=["kind", "document", "base_version"]),
     "EditorSaved": obj({
@@ -63,10 +70,14 @@ SCHEMAS.update({
                           required=["id", "current_version", "items"]),
     "EditorDiff": obj({"id": STR, "from": INT, "to": INT, "unified": STR, "fields": array(STR)},
                       required=["unified", "fields"]),
-    "EditorRevert": obj({"to_version": {**INT, "minimum": 0}, "base_version": {**INT, "minimum": 0}},
+    "EditorRevert": obj({"to_version": VERSION, "base_version": VERSION},
                         required=["to_version", "base_version"]),
-    "EditorDraft": obj({"entry_id": STR, "kind": KIND, "document": nullable(DOCUMENT),
-                        "question": STR, "questions": array(STR, maxItems=5)}, required=["entry_id", "kind"]),
+    "EditorDraft": obj({"entry_id": DRAFT_ID, "kind": KIND, "document": nullable(DOCUMENT)},
+                       required=["entry_id", "kind", "document"]),
+    "EditorPreviewRequest": obj({"entry_id": DRAFT_ID, "kind": KIND, "document": nullable(DOCUMENT),
+                                 "question": QUESTION,
+                                 "questions": array(QUESTION, minItems=1, maxItems=MAX_QUESTIONS)},
+                                required=["entry_id", "kind", "document"]),
     "EditorCheck": obj({"ok": BOOL, "problems": array(STR)}, required=["ok", "problems"]),
     "EditorPreview": obj({
         "problems": array(STR), "build_seconds": nullable(NUM), "load_seconds": NUM, "seconds": NUM,
@@ -74,9 +85,9 @@ SCHEMAS.update({
     }, required=["problems", "results"]),
     "EditorGaps": obj({"total": INT, "clusters": array({"type": "object", "properties": {
         "draft": {"type": "object"}, "examples": array(STR)}})}, required=["clusters"]),
-    "SynonymEdit": obj({"section": {**STR, "enum": ["replace", "expand"]}, "term": STR, "value": STR,
-                        "action": {**STR, "enum": ["add", "remove"]}, "question": STR},
-                       required=["section", "term", "value", "action"]),
+    "SynonymEdit": obj(SYNONYM, required=["section", "term", "value", "action"]),
+    "SynonymPreview": obj({**SYNONYM, "question": QUESTION}, required=["section", "term", "value", "action",
+                                                                       "question"]),
     "SynonymTable": obj({"table": obj({"replace": {"type": "object"}, "expand": {"type": "object"}}),
                          "edits": array({"type": "object"}), "reload": {"type": "object"}}, required=["table"]),
     "EditorPhrasing": obj({"phrasing": nullable({"type": "object"}), "saved": nullable(ref("EditorSaved"))},
@@ -140,7 +151,7 @@ EDITOR_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/editor/preview": {
         "post": _op("Answer questions with an unsaved edit, next to the live answers; nothing is saved",
-                    body=ref("EditorDraft"), ok=ref("EditorPreview"), errors=(*BODY, 401, 403, 503)),
+                    body=ref("EditorPreviewRequest"), ok=ref("EditorPreview"), errors=(*BODY, 401, 403, 503)),
     },
     "/api/v1/editor/gaps": {
         "get": _op("Gap clusters of the last days, each with a drafted FAQ",
@@ -153,7 +164,7 @@ EDITOR_PATHS: dict[str, dict[str, Any]] = {
                     ok_status=201, ok=ref("SynonymTable"), errors=(*BODY, 401, 403, 404, 422)),
     },
     "/api/v1/editor/synonyms/preview": {
-        "post": _op("What a question matches with an unsaved synonym edit", body=ref("SynonymEdit"),
+        "post": _op("What a question matches with an unsaved synonym edit", body=ref("SynonymPreview"),
                     ok=ref("EditorPreview"), errors=(*BODY, 401, 403, 422, 503)),
     },
     "/api/v1/editor/phrasings/{phrasing_id}": {
@@ -163,3 +174,10 @@ EDITOR_PATHS: dict[str, dict[str, Any]] = {
                     ok=ref("EditorPhrasing"), errors=(*BODY, 401, 403, 404), extra_responses=_CONFLICT),
     },
 }
+
+EDITOR_SEMANTIC_ERRORS: dict[tuple[str, str], dict[str, str]] = {
+    ("put", "/api/v1/editor/entries/{entry_id}"): {"kind_mismatch": "the entry exists with another kind"},
+    ("post", "/api/v1/editor/preview"): {"missing_question": "neither question nor questions was sent"},
+    ("post", "/api/v1/editor/phrasings/{phrasing_id}"): {"no_phrasings": "the proposal's entry kind takes none"},
+}
+"""The editor's 400s that a request valid per the schema can still get (see contact.web.openapi.SEMANTIC_ERRORS)."""
