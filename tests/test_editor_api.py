@@ -107,6 +107,8 @@ async def test_a_change_that_does_not_validate_is_refused_with_the_loaders_messa
     assert status == 404  # nothing was saved
     assert (await _ask(editor, "土曜日に区役所は開いていますか"))["answer"]["entry_id"] == "faq-saturday-opening"
     for body, code in (([1], "invalid_json"), ({"kind": "faqs", "document": POOL}, "invalid_field"),
+                       ({"kind": {}, "document": POOL, "base_version": 0}, "invalid_field"),
+                       ({"kind": "faqs", "document": POOL, "base_version": 1.5}, "invalid_field"),
                        ({"kind": "faqs", "document": POOL, "base_version": "x"}, "invalid_field")):
         status, resp = await _call(editor, "PUT", "/api/v1/editor/entries/faq-pool-hours", body)
         assert status == 400 and resp["error"]["code"] == code

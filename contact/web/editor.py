@@ -210,7 +210,7 @@ async def save_entry(request: web.Request) -> web.Response:
     document = body.get("document")
     based_on = _int(body.get("base_version"), "base_version")
     current, _ = await _current(request, entry_id)
-    if kind not in FILE_KINDS:
+    if not isinstance(kind, str) or kind not in FILE_KINDS:
         raise BadRequest(f"'kind' must be one of: {', '.join(FILE_KINDS)}", "invalid_field")
     if current is not None and kind != current["kind"]:
         raise BadRequest(f"'{entry_id}' is a {current['kind']} entry; its kind cannot change", "kind_mismatch")
@@ -311,7 +311,7 @@ def _draft(body: dict[str, Any]) -> tuple[str, str, Any]:
     entry_id, kind, document = body.get("entry_id"), body.get("kind"), body.get("document")
     if not isinstance(entry_id, str) or not entry_id or len(entry_id) > 80:
         raise BadRequest("'entry_id' is required (at most 80 characters)", "invalid_field")
-    if kind not in FILE_KINDS:
+    if not isinstance(kind, str) or kind not in FILE_KINDS:
         raise BadRequest(f"'kind' must be one of: {', '.join(FILE_KINDS)}", "invalid_field")
     if "document" not in body:
         raise BadRequest("'document' is required (null previews a deletion)", "invalid_field")
