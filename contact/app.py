@@ -52,7 +52,8 @@ async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     knowledge = KnowledgeState(Path(settings.kb), settings.match_memo, settings.encoder_names(),
-                               Path(settings.cache_dir), overlay=kb_edits.overlay(settings.db, settings.durability))
+                               Path(settings.cache_dir), settings.dense_queue,
+                               overlay=kb_edits.overlay(settings.db, settings.durability))
     result = await knowledge.reload()
     if not result.ok:
         raise StartupError(
