@@ -16,6 +16,7 @@ Plain Python over the knowledge package: the store and the HTTP layer live in :m
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import difflib
@@ -103,8 +104,22 @@ def check_document(entry_id: str, kind: str, document: Any) -> list[Problem]:
     return []
 
 
+DATE_FIELDS = ("reviewed", "source_date")
+
+
+def as_yaml_data(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored document as the YAML files write it: ``reviewed`` and ``source_date`` as plain dates."""
+    out = dict(document)
+    for name in DATE_FIELDS:
+        value = out.get(name)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):  # left as written: the loader reports it
+                out[name] = dt.date.fromisoformat(value)
+    return out
+
+
 def _dump(entries: list[Mapping[str, Any]]) -> str:
-    return yaml.safe_dump([dict(e) for e in entries], allow_unicode=True, sort_keys=False,
+    return yaml.safe_dump([as_yaml_data(e) for e in entries], allow_unicode=True, sort_keys=False,
                           default_flow_style=False, width=110)
 
 
@@ -168,8 +183,8 @@ def validate(shipped: Path, latest: Mapping[str, Edit]) -> list[str]:
 
 def document_yaml(document: Mapping[str, Any] | None) -> str:
     """An entry document as the YAML an editor would write (empty for a deletion)."""
-    return "" if document is None else yaml.safe_dump(dict(document), allow_unicode=True, sort_keys=False,
-                                                       default_flow_style=False, width=110)
+    return "" if document is None else yaml.safe_dump(as_yaml_data(document), allow_unicode=True,
+                                                       sort_keys=False, default_flow_style=False, width=110)
 
 
 def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, old_label: str,

@@ -57,6 +57,7 @@ def test_export_writes_shipped_plus_edits_and_loads_to_the_same_entries(tmp_path
     # The edited FAQ stays in its file, the new one is appended to the one-file kind; untouched files are copies.
     faqs = yaml.safe_load((out / "faqs.yaml").read_text(encoding="utf-8"))
     assert [f["id"] for f in faqs][-1] == "faq-pool-hours"
+    assert "reviewed: 2026-11-20\n" in (out / "faqs.yaml").read_text(encoding="utf-8")  # a date, as shipped
     assert filecmp.cmp(out / "procedures.yaml", MINI_KB / "procedures.yaml", shallow=False)
     assert yaml.safe_load((tmp_path / "synonyms.yaml").read_text(encoding="utf-8"))["replace"]["印鑑"]
     # Export again from the export: nothing edited, the same entries.
