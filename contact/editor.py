@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from contact.knowledge_state import KnowledgeState, effective_synonym_table
+from contact.knowledge_state import KnowledgeState, directory_version, effective_synonym_table
 from intents.engine import Context, Engine, Pending
 from intents.tokenize import Tokenizer
 from knowledge.audit import audit
@@ -121,8 +121,17 @@ def current(shipped: Mapping[str, ShippedEntry], edits: Mapping[str, Edit], entr
             "at": edit.at if edit else None}
 
 
+_SHIPPED: dict[tuple[str, str], dict[str, ShippedEntry]] = {}
+
+
 def shipped_of(state: KnowledgeState) -> dict[str, ShippedEntry]:
-    return shipped_entries(state.directory)
+    """The raw entries of the deployed directory, read again only when its files change (reading them takes
+    about 0.3 s; hashing them, :func:`directory_version`, 2 ms). Callers must not change what they get."""
+    key = (str(state.directory), directory_version(state.directory))
+    if key not in _SHIPPED:
+        _SHIPPED.clear()
+        _SHIPPED[key] = shipped_entries(state.directory)
+    return _SHIPPED[key]
 
 
 def draft_from_cluster(cluster: Mapping[str, Any], kb: KnowledgeBase, today: dt.date,
