@@ -20,7 +20,7 @@ from contact.store.inquiry_log import connect
 from tests.browser_runner import ARTIFACTS, BROWSER_DIR, ROOT, assert_no_serious_axe, assert_passed, last_result
 from tests.conftest import PASSWORD
 from tests.server import Server
-from tests.test_editor_nodes import POOL, QUESTION
+from tests.test_editor_nodes import POOL, QUESTION, _editor_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,3 +53,45 @@ def test_an_editor_closes_a_gap_and_the_widget_answers(node: str, server: Server
                              "WHERE action LIKE 'kb.%' AND action != 'kb.search'").fetchall()
     assert versions == [(POOL["id"], 1, "create", "emi")]
     assert audit == [("emi", "kb.create", POOL["id"])]
+
+
+@pytest.mark.postgres
+def test_the_same_across_two_nodes_over_postgresql(node: str, tmp_path: Path) -> None:
+    """The editor signs in on node A; the gap comes from citizens' questions asked on node A; the citizen who
+    asks afterwards is served by node B, which heard the save through the store."""
+    import shutil
+
+    from tests.postgres import fresh_database, postgres_server
+    from tests.test_scale import SHIPPED_KB, call
+
+    with postgres_server() as server_url:
+        url = fresh_database(server_url)
+        _editor_token(url)  # the account emi (password PASSWORD) in the shared database
+        kb = tmp_path / "kb"
+        shutil.copytree(SHIPPED_KB, kb)
+        env = {"CONTACT_DB": url, "CONTACT_ENCODERS": "none", "CONTACT_KB": str(kb), "CONTACT_RATE_LIMIT": "0"}
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+        a, b = (Server(tmp_path / name, env=env) for name in ("a", "b"))
+        try:
+            for text in ("市営プールは何時から営業していますか", "プールの営業時間を教えてください",
+                         "温水プールの利用料金はいくら", "プールは夏休みも営業していますか",
+                         "市民プールの料金を知りたい", "プールの営業時間を教えてください"):
+                status, body, _ = call(a.base, "/api/v1/ask", {"text": text})
+                assert status == 200 and (body["answer"] or {}).get("entry_id") != POOL["id"]
+            expected = {"user": "emi", "password": PASSWORD, "gap": "プール", "faq": POOL,
+                        "citizen_question": QUESTION["text"], "widget_base": b.base}
+            proc = subprocess.run([node, str(BROWSER_DIR / "editor.spec.mjs"), a.base, str(ARTIFACTS / "nodes"),
+                                   json.dumps(expected, ensure_ascii=False)],
+                                  capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+            result = last_result(proc.stdout, "editor-nodes-browser-result.json")
+            assert_passed(proc.returncode, result, proc.stderr)
+            conn = connect(url)
+            try:
+                versions = conn.execute("SELECT entry_id, version, action, author FROM kb_edits").fetchall()
+            finally:
+                conn.conn.close()
+            assert [tuple(v) for v in versions] == [(POOL["id"], 1, "create", "emi")]
+        finally:
+            a.stop()
+            b.stop()

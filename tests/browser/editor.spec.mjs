@@ -1,6 +1,7 @@
 // Browser test of the knowledge editor (/editor/), driven by tests/test_editor_browser.py.
 //
-//   node tests/browser/editor.spec.mjs BASE_URL ARTIFACT_DIR '{"user": …, "password": …, "gap": "投票", "faq": {…}}'
+//   node tests/browser/editor.spec.mjs BASE_URL ARTIFACT_DIR '{"user": …, "password": …, "gap": "プール", "faq": {…},
+//     "citizen_question": …, "widget_base"?: URL of another node for the citizen's page}'
 //
 // An editor signs in, opens a gap cluster, writes the missing FAQ with a source (first without one: the loader's
 // error is shown at the field), previews it, saves it; a citizen's question in the widget then gets that answer.
@@ -75,7 +76,7 @@ try {
   const tags = await page.locator('#results .tag').allTextContents();
   check('search: words and the never-matched filter', tags.length > 0 && tags.every((t) => t !== '') &&
     (await page.locator('#results li').count()) > 0, tags.slice(0, 5));
-  await shot(page, 'editor-search.png');
+  await shot(page, `editor-search${expected.widget_base ? '-nodes' : ''}.png`);
   result.axe.search = await runAxe(page, 'search');
 
   // The gap cluster → a drafted FAQ.
@@ -130,9 +131,20 @@ try {
   result.timings.save_ms = Date.now() - started;
   check('saved as version 1', (await page.locator('#entry-meta').innerText()).includes('版 1'));
 
+  // Another node serves the new version once it has heard the save and rebuilt (a few seconds): wait for it.
+  if (expected.widget_base) {
+    const version = async (b) => (await (await fetch(b + '/readyz')).json()).kb_version;
+    const want = await version(base);
+    const waited = Date.now();
+    while (await version(expected.widget_base) !== want) {
+      if (Date.now() - waited > 60000) throw new Error('the other node never served the saved version');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    result.timings.other_node_ms = Date.now() - started;  // from pressing Ctrl+S to the other node serving it
+  }
   // A citizen asks in the widget on the demo page.
   const citizen = await context.newPage();
-  await citizen.goto(base + '/');
+  await citizen.goto((expected.widget_base || base) + '/');  // another node, when given
   started = Date.now();
   await citizen.locator('#kawasaki-chat .launch').click();
   await citizen.locator('#kawasaki-chat #kc-q').fill(expected.citizen_question);
