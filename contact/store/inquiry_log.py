@@ -187,7 +187,23 @@ def _v5(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite_utils.Database) -> None:
+    """Knowledge edits made in /editor/ (contact.store.kb_edits): entry versions and synonym-table edits."""
+    db["kb_edits"].create(  # type: ignore[union-attr]
+        {"id": int, "entry_id": str, "kind": str, "version": int, "action": str, "document": str, "author": str,
+         "at": str},
+        pk="id",
+        not_null={"entry_id", "kind", "version", "action", "at"},
+    )
+    db["kb_edits"].create_index(["entry_id", "version"], unique=True)  # type: ignore[union-attr]
+    db["synonym_edits"].create(  # type: ignore[union-attr]
+        {"id": int, "section": str, "term": str, "value": str, "action": str, "author": str, "at": str},
+        pk="id",
+        not_null={"section", "term", "value", "action", "at"},
+    )
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4, _v5, _v6)
 """Migration n (1-based) brings a database from version n-1 to n. Append, never edit."""
 
 
