@@ -93,7 +93,7 @@ class KnowledgeState:
         return self._engine is not None
 
     def _encoders(self) -> list[Encoder]:
-        loaded, problems = load_encoders(self.encoder_names)
+        loaded, problems = load_encoders(self.encoder_names, self.cache_dir)
         for name, reason in problems.items():
             log.error("encoder.unavailable", encoder=name, reason=reason)
         self.encoder_failures += len(problems)

@@ -30,6 +30,26 @@ def test_a_bundled_encoder_puts_a_paraphrase_nearer_than_another_topic(name: str
     assert float(p[0] @ q) > float(p[1] @ q)
 
 
+def test_use_with_its_table_mapped_from_a_file_embeds_exactly_as_in_memory(tmp_path: Path) -> None:
+    """The service maps USE's 65 MB piece table from its cache directory, rows grouped by script: the
+    vectors are the in-memory model's, bit for bit, in every script; the file is written once and reused;
+    a damaged one is written again."""
+    from intents.encoders import MappedRows, UseEncoder
+
+    texts = ["住民票を取りたい", "ｺﾝﾋﾞﾆで印鑑証明", "What do I need to move in?", "Where is the ward office?",
+             "Ich möchte umziehen", "Как получить справку", "주민등록", "粗大ごみ 2026年4月 ①"]
+    plain = load_encoder("use").queries(texts)
+    mapped = UseEncoder(tmp_path)
+    assert isinstance(mapped._model._model.table, MappedRows)
+    assert np.array_equal(mapped.queries(texts), plain)
+    table = tmp_path / f"use-{mapped.version}-table.npy"
+    written = table.stat().st_mtime_ns
+    assert np.array_equal(UseEncoder(tmp_path).queries(texts), plain) and table.stat().st_mtime_ns == written
+    table.write_bytes(table.read_bytes()[:1000])  # cut short: a crash mid-copy, a full disk
+    assert np.array_equal(UseEncoder(tmp_path).queries(texts), plain)
+    assert table.stat().st_size > 60_000_000
+
+
 def test_encoder_names_are_parsed_and_checked() -> None:
     assert parse_names("use, e5") == ("use", "e5")
     assert parse_names("none") == () == parse_names("")
@@ -129,10 +149,10 @@ async def test_an_encoder_that_cannot_load_leaves_the_service_lexical_and_says_s
     from tests.conftest import admin_headers
     real = encoders_module.load_encoder
 
-    def broken(name: str):  # type: ignore[no-untyped-def]
+    def broken(name: str, cache_dir: Path | None = None):  # type: ignore[no-untyped-def]
         if name == "e5":
             raise EncoderUnavailable("e5: OSError: cannot open shared object file")
-        return real(name)
+        return real(name, cache_dir)
 
     monkeypatch.setattr("intents.encoders.load_encoder", broken)
     client = await aiohttp_client(create_app(replace(settings, encoders="e5")))
