@@ -187,7 +187,27 @@ def _v5(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite_utils.Database) -> None:
+    """Limits every worker and node shares: the citizens' rate-limit buckets (used with PostgreSQL, see
+    :mod:`contact.store.counters`) and the open chat sockets of every process (open-chat limits and whether
+    a citizen is connected, :mod:`contact.store.chat_sockets`)."""
+    db["rate_buckets"].create(  # type: ignore[union-attr]
+        {"key": str, "tokens": float, "at": float, "passed": int},
+        pk="key",
+        not_null={"key", "tokens", "at", "passed"},
+    )
+    db["rate_buckets"].create_index(["at"])  # type: ignore[union-attr]
+    db["chat_sockets"].create(  # type: ignore[union-attr]
+        {"id": str, "process": str, "client": str, "session_id": str, "opened_at": float, "seen_at": float},
+        pk="id",
+        not_null={"id", "process", "client", "opened_at", "seen_at"},
+    )
+    db["chat_sockets"].create_index(["session_id"])  # type: ignore[union-attr]
+    db["chat_sockets"].create_index(["client"])  # type: ignore[union-attr]
+    db["chat_sockets"].create_index(["process"])  # type: ignore[union-attr]
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4, _v5, _v6)
 """Migration n (1-based) brings a database from version n-1 to n. Append, never edit."""
 
 
@@ -360,6 +380,11 @@ class InquiryLog:
         atomic in the database, so every worker and node counts into the same figures."""
         await self.read(lambda db: counters.count_failure(db, keys, time.time(), window))
 
+    async def take_token(self, key: str, per_second: float, burst: float) -> float:
+        """One request of ``key`` against its rate-limit bucket in the database, shared by every node
+        (PostgreSQL): 0.0 when it may pass, else the seconds to wait (:func:`contact.store.counters.take_token`)."""
+        return float(await self.read(lambda db: counters.take_token(db, key, per_second, burst)))
+
     async def forget_login_failures(self, keys: Sequence[str]) -> None:
         """A successful sign-in: the name's failures no longer count."""
         await self.read(lambda db: counters.forget(db, keys))
@@ -425,6 +450,7 @@ class InquiryLog:
                 db.execute("DELETE FROM events WHERE at < ? AND id < (SELECT MAX(id) FROM events)",
                            [now - events.KEEP_SECONDS])
                 db.execute("DELETE FROM login_failures WHERE since < ?", [now - counters.KEEP_SECONDS])
+                db.execute("DELETE FROM rate_buckets WHERE at < ?", [now - counters.BUCKET_KEEP_SECONDS])
         except DATABASE_ERRORS as exc:
             log.warning("db.sweep_failed", error=describe_error(exc))
 

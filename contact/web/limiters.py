@@ -2,9 +2,14 @@
 connections, built from the settings. Plain objects with no HTTP in them: :mod:`contact.web.ratelimit`
 applies them to requests, and the app keeps one :class:`Limits` under ``contact.web.keys.LIMITS``.
 
-With ``--workers N`` the buckets are one table in shared memory (:class:`SharedBuckets`), made by the
-parent before it forks the workers: a client's requests take from the same bucket whichever worker
-answers, so a limit of N a minute holds at N, not N × workers.
+Where the buckets are, so that a limit of N a minute holds at N whichever process answers:
+
+* one process on SQLite (the default): in its memory (:class:`RateLimiter`);
+* ``--workers N`` on SQLite: one table in shared memory (:class:`SharedBuckets`), made by the parent before
+  it forks the workers, so a limit holds at N for the node, not N × workers;
+* PostgreSQL (one or several nodes): one row per client in the database (:class:`StoreBuckets`, one atomic
+  upsert per request, :func:`contact.store.counters.take_token`), so a limit holds at N for the whole
+  service, not N × nodes. Should the database not answer, the node's own buckets take over until it does.
 """
 
 from __future__ import annotations
@@ -15,11 +20,17 @@ import multiprocessing
 import struct
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import structlog
+
 from contact.config import Settings
+from contact.store import pg
+from contact.store.inquiry_log import DATABASE_ERRORS, LogUnavailable, describe_error
+
+log = structlog.get_logger(__name__)
 
 
 class RateLimiter:
@@ -147,6 +158,46 @@ class SharedBuckets:
         return wait
 
 
+TakeToken = Callable[[str, float, float], Awaitable[float]]
+"""``(key, per_second, burst) → seconds to wait``: :meth:`contact.store.inquiry_log.InquiryLog.take_token`."""
+
+
+class StoreBuckets:
+    """Token buckets in the database every node shares (PostgreSQL): same policy and figures as
+    :class:`RateLimiter`, one atomic upsert per request (on the read pool, off the event loop).
+
+    The key is stored as a digest, never as the address. ``store`` gives the store's ``take_token`` once
+    the inquiry log is open (None before); when it is missing or the database fails, ``fallback`` (this
+    node's own buckets) answers, so that a database outage does not also lift or block every client.
+    """
+
+    def __init__(self, per_minute: float, burst: int, store: Callable[[], TakeToken | None],
+                 fallback: Limiter) -> None:
+        if per_minute <= 0 or burst < 1:
+            raise ValueError("per_minute must be > 0, burst >= 1")
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self._store = store
+        self.fallback = fallback
+        self.failures = 0
+
+    @staticmethod
+    def digest(key: str) -> str:
+        return hashlib.blake2b(key.encode(), digest_size=16, person=b"contact-rate").hexdigest()
+
+    async def hit(self, key: str) -> float:
+        """Take one token for ``key``: 0.0 when the request may pass, else the seconds until one may."""
+        take = self._store()
+        if take is not None:
+            try:
+                return await take(self.digest(key), self.rate, self.burst)
+            except (*DATABASE_ERRORS, LogUnavailable) as exc:  # unreachable: this node limits on its own meanwhile
+                self.failures += 1
+                if self.failures == 1 or self.failures % 1000 == 0:
+                    log.warning("rate_limit.store_failed", failures=self.failures, error=describe_error(exc))
+        return self.fallback.hit(key)
+
+
 SHARED_BUCKETS: SharedBuckets | None = None
 """Set by the parent of ``--workers N`` before it forks (:func:`share_between_workers`); None otherwise."""
 
@@ -195,17 +246,29 @@ class ConnectionLimiter:
 class Limits:
     """The app's limiters, built from the settings (``requests`` is None when rate limiting is off)."""
 
-    requests: Limiter | None
+    requests: Limiter | StoreBuckets | None
     chats: ConnectionLimiter
     trust_proxy: int
     make_room: Callable[[], bool] | None = None
     """When every chat place is taken: end an idle chat for the new one, True if one was (set by the chat)."""
 
+    async def wait(self, key: str) -> float:
+        """One request of ``key``: 0.0 when it may pass, else the seconds until it may (0.0 when no limit)."""
+        requests = self.requests
+        if requests is None:
+            return 0.0
+        if isinstance(requests, StoreBuckets):
+            return await requests.hit(key)
+        return requests.hit(key)
+
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        requests: Limiter | None = None
-        if SHARED_BUCKETS is not None:
-            requests = SHARED_BUCKETS  # a worker of --workers N: one table for the node
-        elif settings.rate_limit > 0:
-            requests = RateLimiter(settings.rate_limit, settings.rate_limit_burst)
+    def from_settings(cls, settings: Settings, store: Callable[[], TakeToken | None] = lambda: None) -> Limits:
+        """The limiters for ``settings``; ``store`` gives the database's ``take_token`` (PostgreSQL)."""
+        requests: Limiter | StoreBuckets | None = None
+        local: Limiter | None = SHARED_BUCKETS  # a worker of --workers N: one table for the node
+        if local is None and settings.rate_limit > 0:
+            local = RateLimiter(settings.rate_limit, settings.rate_limit_burst)
+        requests = local
+        if local is not None and pg.is_postgres(settings.db):  # several nodes: one bucket in the database
+            requests = StoreBuckets(settings.rate_limit, settings.rate_limit_burst, store, fallback=local)
         return cls(requests, ConnectionLimiter(settings.max_chats, settings.max_chats_per_ip), settings.trust_proxy)

@@ -35,8 +35,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from contact.web.keys import LIMITS, SETTINGS
-from contact.web.limiters import Limits
+from contact.web.keys import INQUIRY_LOG, LIMITS, SETTINGS
+from contact.web.limiters import Limits, TakeToken
 from contact.web.middleware import error_response
 
 log = structlog.get_logger(__name__)
@@ -125,7 +125,7 @@ async def citizen_limits(request: web.Request, handler: Handler) -> web.StreamRe
     limits = request.app[LIMITS]
     key = client_key(request, limits.trust_proxy)
     if limits.requests is not None:
-        wait = limits.requests.hit(key)
+        wait = await limits.wait(key)
         if wait > 0:
             log.info("rate_limited", endpoint=endpoint, retry_after=round(wait, 2))
             return _too_many("too many requests from your address; please wait {seconds} seconds and try again",
@@ -152,4 +152,8 @@ async def citizen_limits(request: web.Request, handler: Handler) -> web.StreamRe
 
 def setup_limits(app: web.Application) -> None:
     """Build the limiters from the app's settings (the middleware is :func:`citizen_limits`)."""
-    app[LIMITS] = Limits.from_settings(app[SETTINGS])
+    def take_token() -> TakeToken | None:  # the inquiry log, once open (PostgreSQL: the buckets of every node)
+        store = app.get(INQUIRY_LOG)
+        return store.take_token if store is not None and store.healthy else None
+
+    app[LIMITS] = Limits.from_settings(app[SETTINGS], take_token)
