@@ -20,7 +20,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from sqlite_utils.db import jsonify_if_needed
 from contact.analysis import voice
 from contact.analysis.phrasings import usable_phrasing  # the rules live with the review code
 from contact.config import TOKYO
-from contact.store import conversations, counters, events, pg
+from contact.store import chat_sockets, conversations, counters, events, pg
 from contact.store.conversations import CONVERSATION_TTL, Conversation
 
 log = structlog.get_logger(__name__)
@@ -384,6 +384,49 @@ class InquiryLog:
         """One request of ``key`` against its rate-limit bucket in the database, shared by every node
         (PostgreSQL): 0.0 when it may pass, else the seconds to wait (:func:`contact.store.counters.take_token`)."""
         return float(await self.read(lambda db: counters.take_token(db, key, per_second, burst)))
+
+    # -- open chat sockets of every process (contact.store.chat_sockets) ---------------------------
+
+    async def _write(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
+        """``fn(db)`` in one write transaction on an executor connection (small writes that are no inquiry)."""
+
+        def run(db: sqlite_utils.Database) -> Any:
+            with write_transaction(db):
+                return fn(db)
+
+        return await self.read_cached(run)
+
+    async def admit_chat_socket(self, socket_id: str, process: str, client: str, total_limit: int,
+                                per_client_limit: int, force: bool = False) -> str | None:
+        """Count an open chat socket for every process; None when admitted, else the limit that refused it."""
+        now = time.time()
+        refused = await self._write(lambda db: chat_sockets.admit(db, socket_id, process, client, now, total_limit,
+                                                                  per_client_limit, force))
+        return None if refused is None else str(refused)
+
+    async def release_chat_socket(self, socket_id: str) -> None:
+        await self._write(lambda db: chat_sockets.release(db, socket_id))
+
+    async def bind_chat_socket(self, socket_id: str, session_id: str | None) -> None:
+        now = time.time()
+        await self._write(lambda db: chat_sockets.bind(db, socket_id, session_id, now))
+
+    async def chat_sockets_heartbeat(self, process: str, stopping: bool = False) -> None:
+        """Refresh this process's open sockets (or, ``stopping``, forget them)."""
+        now = time.time()
+        if stopping:
+            await self._write(lambda db: chat_sockets.forget_process(db, process))
+        else:
+            await self._write(lambda db: chat_sockets.heartbeat(db, process, now))
+
+    async def online_sessions(self, session_ids: Collection[str]) -> set[str]:
+        """Those of ``session_ids`` whose citizen has a chat socket open on any process."""
+        now = time.time()
+        return set(await self.read_cached(lambda db: chat_sockets.online(db, session_ids, now)))
+
+    async def open_chat_sockets(self) -> int:
+        now = time.time()
+        return int(await self.read_cached(lambda db: chat_sockets.count(db, now)))
 
     async def forget_login_failures(self, keys: Sequence[str]) -> None:
         """A successful sign-in: the name's failures no longer count."""
