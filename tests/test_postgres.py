@@ -152,7 +152,9 @@ async def test_the_service_and_the_staff_views_run_on_postgres(aiohttp_client, s
 def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
     """Two nodes on one PostgreSQL: 20 of 20 conversations begun on one node keep their ward on the other;
     a citizen's chat on node A and the operator on node B go through queue, claim, messages both ways,
-    reconnect and close (LISTEN/NOTIFY); a reload asked of node A changes the answers of node B."""
+    reconnect and close (LISTEN/NOTIFY), and node B's console sees whether the citizen on node A is
+    connected; --max-chats-per-ip 3 counts the chats of both nodes; a reload asked of node A changes the
+    answers of node B."""
     import shutil
 
     from tests.test_scale import (
@@ -162,8 +164,11 @@ def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
         SHIPPED_KB,
         WARDS,
         call,
+        close_all,
         handoff_across,
+        open_chats,
         operator_token,
+        presence_across,
         versions,
     )
 
@@ -172,7 +177,7 @@ def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
     env = {"CONTACT_DB": pg_url, "CONTACT_ENCODERS": "none", "CONTACT_KB": str(kb), "CONTACT_RATE_LIMIT": "0",
-           "CONTACT_ADMIN_TOKEN": ADMIN_TOKEN}
+           "CONTACT_ADMIN_TOKEN": ADMIN_TOKEN, "CONTACT_MAX_CHATS_PER_IP": "3"}
     a, b = (Server(tmp_path / name, env=env) for name in ("a", "b"))
     try:
         kept = 0
@@ -187,6 +192,16 @@ def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
         assert kept == 20
         seen = asyncio.run(handoff_across(a.base, b.base, operator_token(pg_url)))
         assert seen == {"claimed": 1, "to_citizen": 1, "to_operator": 1, "replayed": 1, "closed": 1}
+        presence = asyncio.run(presence_across(a.base, b.base, operator_token(pg_url)))
+        assert presence == {"online": [True, False, True], "delivered": [True, False]}
+
+        async def chats_on_both() -> tuple[int, int, list[int]]:
+            on_a, _, _ = await open_chats(a.base, "-", 2)
+            on_b, _, refused = await open_chats(b.base, "-", 2)
+            await close_all(on_a + on_b)
+            return len(on_a), len(on_b), refused
+
+        assert asyncio.run(chats_on_both()) == (2, 1, [429])
         question = {"text": "月面出張所の開所時間を教えてください"}
         assert (call(b.base, "/api/v1/ask", question)[1]["answer"] or {}).get("entry_id") != "faq-scale-test"
         faqs = kb / "faqs" / "misc.yaml"
