@@ -38,12 +38,14 @@ def _sqlite_schema(path: str) -> dict[str, set[str]]:
 
 
 def test_the_schema_matches_sqlite_column_for_column(pg_url, tmp_path) -> None:
-    """Every SQLite migration has its PostgreSQL twin: same tables, same columns (plus handoffs.rowid)."""
+    """Every SQLite migration has its PostgreSQL twin: same tables, same columns (plus SQLite's implicit rowid
+    where queries sort by it: handoffs and inquiries)."""
     expected = _sqlite_schema(str(tmp_path / "log.sqlite3"))
     db = pg.connect(pg_url)
     assert migrate(db) == len(pg.MIGRATIONS)
     actual = {t: db.columns(t) for t in db.table_names()}
     actual["handoffs"] = actual["handoffs"] - {"rowid"}
+    actual["inquiries"] = actual["inquiries"] - {"rowid"}
     assert actual == expected
     assert migrate(db) == len(pg.MIGRATIONS)  # idempotent
     db.conn.close()

@@ -232,6 +232,8 @@ CREATE TABLE login_failures (
 """
 
 _V6 = """
+ALTER TABLE inquiries ADD COLUMN rowid BIGSERIAL;  -- SQLite's insertion order: the console's previews and
+                                                   -- histories sort a session's questions by it
 CREATE TABLE rate_buckets (
     key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, at DOUBLE PRECISION NOT NULL, passed BIGINT NOT NULL);
 CREATE INDEX idx_rate_buckets_at ON rate_buckets (at);
