@@ -23,7 +23,8 @@ household or phone usually has a whole /64). Client addresses are not logged.
 
 To limit a new unauthenticated endpoint, add ``(METHOD, canonical path)`` to :data:`CITIZEN_ENDPOINTS`
 (CORS for the widget origins then applies to it as well, see :mod:`contact.web.security`). The limiters
-themselves are in :mod:`contact.web.limiters`.
+themselves, and where they count (this process's memory, the node's shared memory, the database for
+every node), are in :mod:`contact.web.limiters`.
 """
 
 from __future__ import annotations
