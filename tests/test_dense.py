@@ -30,6 +30,26 @@ def test_a_bundled_encoder_puts_a_paraphrase_nearer_than_another_topic(name: str
     assert float(p[0] @ q) > float(p[1] @ q)
 
 
+def test_use_with_its_table_mapped_from_a_file_embeds_exactly_as_in_memory(tmp_path: Path) -> None:
+    """The service maps USE's 65 MB piece table from its cache directory, rows grouped by script: the
+    vectors are the in-memory model's, bit for bit, in every script; the file is written once and reused;
+    a damaged one is written again."""
+    from intents.encoders import MappedRows, UseEncoder
+
+    texts = ["住民票を取りたい", "ｺﾝﾋﾞﾆで印鑑証明", "What do I need to move in?", "Where is the ward office?",
+             "Ich möchte umziehen", "Как получить справку", "주민등록", "粗大ごみ 2026年4月 ①"]
+    plain = load_encoder("use").queries(texts)
+    mapped = UseEncoder(tmp_path)
+    assert isinstance(mapped._model._model.table, MappedRows)
+    assert np.array_equal(mapped.queries(texts), plain)
+    table = tmp_path / f"use-{mapped.version}-table.npy"
+    written = table.stat().st_mtime_ns
+    assert np.array_equal(UseEncoder(tmp_path).queries(texts), plain) and table.stat().st_mtime_ns == written
+    table.write_bytes(table.read_bytes()[:1000])  # cut short: a crash mid-copy, a full disk
+    assert np.array_equal(UseEncoder(tmp_path).queries(texts), plain)
+    assert table.stat().st_size > 60_000_000
+
+
 def test_encoder_names_are_parsed_and_checked() -> None:
     assert parse_names("use, e5") == ("use", "e5")
     assert parse_names("none") == () == parse_names("")
@@ -129,10 +149,10 @@ async def test_an_encoder_that_cannot_load_leaves_the_service_lexical_and_says_s
     from tests.conftest import admin_headers
     real = encoders_module.load_encoder
 
-    def broken(name: str):  # type: ignore[no-untyped-def]
+    def broken(name: str, cache_dir: Path | None = None):  # type: ignore[no-untyped-def]
         if name == "e5":
             raise EncoderUnavailable("e5: OSError: cannot open shared object file")
-        return real(name)
+        return real(name, cache_dir)
 
     monkeypatch.setattr("intents.encoders.load_encoder", broken)
     client = await aiohttp_client(create_app(replace(settings, encoders="e5")))
@@ -193,6 +213,45 @@ async def test_a_new_question_is_understood_once_and_the_slower_encoder_runs_on_
         direct = engine.respond(q, Context(now=now))
         assert reply.kind == direct.kind
         assert (reply.answer and reply.answer.entry_id) == (direct.answer and direct.answer.entry_id)
+
+
+async def test_when_the_slower_encoder_is_busy_an_undecided_question_is_answered_by_the_first_stage() -> None:
+    """--dense-queue bounds how many questions wait for e5: with the encoder thread held busy and the queue
+    full, an undecided question gets the first stage's ranking at once (counted, not memoised, so asked
+    again when e5 is free it gets the full ranking); without the limit it waits for e5."""
+    import asyncio
+    import threading
+
+    from contact.knowledge_state import KnowledgeState
+    from intents.engine import Pending
+
+    state = KnowledgeState(MINI_KB, memo_size=64, encoders=("use", "e5"), cache_dir=EMBEDDING_CACHE, dense_queue=1)
+    assert (await state.reload()).ok
+    engine = state.engine
+    candidates = ["手続き", "区役所", "印鑑", "届け出", "窓口", "証明書", "子ども", "引っ越し"]
+    undecided = next(t for t in candidates if isinstance(engine.first_stage(t), Pending))
+    # The memo must not hold it: first_stage memoises only decided questions.
+    assert engine.memoised(undecided) is None
+    release = threading.Event()
+    loop = asyncio.get_running_loop()
+    busy = loop.run_in_executor(state.slow_encoders, release.wait)  # the encoder thread is taken …
+    other = next(t for t in candidates if t != undecided and isinstance(engine.first_stage(t), Pending))
+    waiting = asyncio.ensure_future(state.prepare(engine, other, None))  # … and one question waits for it
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    settled = await asyncio.wait_for(state.prepare(engine, undecided, None), timeout=5)
+    assert engine.settled_calls == 1 and engine.memoised(undecided) is None
+    pending = engine.first_stage(undecided)
+    assert isinstance(pending, Pending)
+    assert [c.entry_id for c in settled[2]] == [c.entry_id for c in engine.settle(pending)[2]]
+    release.set()
+    await busy
+    full = await waiting
+    assert full[2] and engine.memoised(other) is not None  # the one that waited got e5's ranking, memoised
+    again = await state.prepare(engine, undecided, None)
+    # Asked again with e5 free, it waits for e5 (the two settles so far: the service's and the test's own).
+    assert engine.settled_calls == 2 and engine.memoised(undecided) is not None
+    assert [c.entry_id for c in again[2]] == [c.entry_id for c in engine.prepare(undecided)[2]]
 
 
 def test_the_tuners_cascade_replays_the_engines_ranking() -> None:

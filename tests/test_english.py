@@ -142,7 +142,31 @@ def test_english_answers_are_hedged_like_the_japanese(engine: Engine, kb: Knowle
     entry = kb.get(entry_id)
     assert entry is not None and entry.en is not None
     answer = english_answer(kb, entry, compose(kb, entry), (), engine.contact)
-    assert hedge.format(line=engine.contact.line("en")) in answer.text
+    assert hedge in answer.text and "044-200-3939" in answer.text
+
+
+def test_every_english_answer_says_once_where_to_confirm(engine: Engine, kb: KnowledgeBase) -> None:
+    """Over every entry with an English text and every aspect asked: an uncertain entry's answer is hedged,
+    and no answer sends the citizen to the contact center twice (the entry's own text and the note)."""
+    import re
+
+    from intents.compose import compose
+    from intents.english_answer import CONFIRM, english_answer
+
+    line = engine.contact.line("en")
+    to_us = re.compile(r"[Pp]lease (?:confirm|check|call|ask)[^.]*(?:contact cent(?:er|re)|044-200-3939)")
+    checked = 0
+    for entry in kb.entries():
+        if getattr(entry, "en", None) is None:
+            continue
+        for foci in ((), ("fee",), ("saturday",), ("where",)):
+            text = english_answer(kb, entry, compose(kb, entry), foci, engine.contact).text
+            assert len(to_us.findall(text)) <= 1, (entry.id, foci, text)
+            if entry.certainty == "secondary":
+                assert SECONDARY in text, entry.id
+            assert text.count(CONFIRM.format(line=line).strip()) <= 1, (entry.id, text)
+            checked += 1
+    assert checked > 400
 
 
 @pytest.mark.parametrize(("text", "kind"), [

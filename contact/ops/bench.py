@@ -374,18 +374,22 @@ class ServiceSetup:
     """Also measure GET /healthz on it: the same HTTP stack and middlewares with no work behind them."""
     encoders: str = "use,e5"
     """The matcher: fused with these encoders, or ``none`` (lexical only, the baseline of the same run)."""
+    dense_queue: int | None = None
+    """``--dense-queue`` of the service; None: its default."""
 
     @property
     def name(self) -> str:
         workers = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
         matcher = "lexical" if self.encoders == "none" else "fused"
-        return f"ask, {workers}, {matcher}, {'memo' if self.memo else 'matched'}"
+        queue = "" if self.dense_queue is None else f", dense queue {self.dense_queue or 'unbounded'}"
+        return f"ask, {workers}, {matcher}, {'memo' if self.memo else 'matched'}{queue}"
 
 
 SETUPS = (ServiceSetup(1, memo=False, healthz=True, encoders="none"), ServiceSetup(1, memo=False),
-          ServiceSetup(1, memo=True), ServiceSetup(2, memo=False))
-"""Every question matched (the memo off: what a question never asked before costs), lexically and fused,
-with 1 and 2 workers, and the same rotating questions with the memo on (what a repeated question costs)."""
+          ServiceSetup(1, memo=False, dense_queue=0), ServiceSetup(1, memo=True), ServiceSetup(2, memo=False))
+"""Every question matched (the memo off: what a question never asked before costs), lexically and fused
+(with the default ``--dense-queue`` and with no bound on it), with 1 and 2 workers, and the same rotating
+questions with the memo on (what a repeated question costs)."""
 
 
 def _answered(log: Path) -> int:
@@ -428,10 +432,11 @@ def service_runs(plan: Plan, progress: Callable[[str], None]) -> list[ServiceRun
             workers = setup.workers
             progress(f"service: contact serve --workers {workers}, memo {'on' if setup.memo else 'off'}")
             port = free_port()
-            db = tmp / f"ask-{workers}-{setup.memo}-{setup.encoders}.sqlite3"
-            log = tmp / f"ask-{workers}-{setup.memo}-{setup.encoders}.log"
+            tag = f"{workers}-{setup.memo}-{setup.encoders}-{setup.dense_queue}"
+            db, log = tmp / f"ask-{tag}.sqlite3", tmp / f"ask-{tag}.log"
             serve_env = {**env, "CONTACT_NOW": NOW, "CONTACT_LOG_LEVEL": "info", "CONTACT_RATE_LIMIT": "0",
-                         "CONTACT_MATCH_MEMO": "2048" if setup.memo else "0", "CONTACT_ENCODERS": setup.encoders}
+                         "CONTACT_MATCH_MEMO": "2048" if setup.memo else "0", "CONTACT_ENCODERS": setup.encoders,
+                         **({} if setup.dense_queue is None else {"CONTACT_DENSE_QUEUE": str(setup.dense_queue)})}
             cmd = [sys.executable, "-m", "contact", "serve", "--host", "127.0.0.1", "--port", str(port),
                    "--db", str(db), "--workers", str(workers)]
             with server(cmd, "/readyz", port, log, serve_env, running=workers) as proc:

@@ -12,7 +12,7 @@
   var ORIGINS = { citizen: "市民が候補から選択", operator: "オペレーターが選択" };
   var STATUSES = { pending: "未判定", accepted: "採用", rejected: "不採用" };
   var SVG = "http://www.w3.org/2000/svg";
-  var S = { csrf: null, offset: 0, loaded: {}, tab: "overview", lastDay: null };
+  var S = { csrf: null, offset: 0, loaded: {}, generation: {}, loading: null, tab: "overview", lastDay: null };
 
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, kids) {
@@ -40,7 +40,12 @@
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
   function toLogin() { location.assign("/login?next=" + encodeURIComponent("/staff/")); }
 
+  // A view's requests belong to the load that made them: when a newer load of the same view has begun
+  // (a filter changed while the last answer was still on its way), the older answer is dropped instead
+  // of drawing over the newer one.
+  var STALE = new Error("stale");
   function api(path, options) {
+    var owner = S.loading;
     options = options || {};
     var headers = { Accept: "application/json" };
     if (options.body) headers["Content-Type"] = "application/json";
@@ -49,6 +54,7 @@
       body: options.body ? JSON.stringify(options.body) : undefined }).then(function (r) {
       if (r.status === 401) { toLogin(); throw new Error("signed out"); }
       return r.json().then(function (body) {
+        if (owner && S.generation[owner.name] !== owner.generation) throw STALE;
         if (!r.ok) throw new Error((body.error && body.error.message) || ("HTTP " + r.status));
         return body;
       });
@@ -385,7 +391,12 @@
     if (S.loaded[name] && !force) return;
     S.loaded[name] = true;
     say("読み込み中…");
-    views[name]().then(function (msg) { if (msg) say(msg); }).catch(function (e) {
+    var generation = S.generation[name] = (S.generation[name] || 0) + 1;
+    S.loading = { name: name, generation: generation };
+    var drawn;
+    try { drawn = views[name](); } finally { S.loading = null; }
+    drawn.then(function (msg) { if (msg) say(msg); }).catch(function (e) {
+      if (e === STALE) return;  // a newer load of this view draws it
       S.loaded[name] = false;
       if (e.message !== "signed out") say("表示できませんでした：" + e.message);
     });

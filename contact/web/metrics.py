@@ -84,6 +84,9 @@ class _StateCollector(Collector):
             yield encoders
             yield GaugeMetricFamily("contact_dense_cascade_calls", "New questions for which the cascade asked the "
                                     "slower encoder too.", value=engine.slow_calls)
+            yield GaugeMetricFamily("contact_dense_cascade_settled", "New questions the cascade left undecided "
+                                    "that were answered without the slower encoder, because --dense-queue "
+                                    "questions already waited for it.", value=engine.settled_calls)
             hits, misses = engine.memo_info()
             yield GaugeMetricFamily("contact_match_memo_hits", "Questions answered from the matcher's memo "
                                     "since the knowledge base was loaded.", value=hits)

@@ -105,6 +105,31 @@ try {
   check('keyword filter narrows the list', (await page.locator('#csv').getAttribute('href')).includes('q=%E7%B5%A6'));
   result.axe.list = await runAxe(page, 'list');
   await page.click('#f-reset');
+  await status(page, `問い合わせ一覧を表示しました（${num(expected.total)}件）`);
+
+  // A slow earlier answer must not draw over a newer one: the unfiltered list is held back while the
+  // filtered one is asked for and shown; when the held answer arrives at last, the filtered list stays.
+  let releaseSlow; const held = new Promise((resolve) => { releaseSlow = resolve; });
+  let slowArrived = false;
+  await page.route((u) => u.pathname === '/api/v1/inquiries' && !u.searchParams.has('q'), async (route) => {
+    const response = await route.fetch();
+    await held;
+    await route.fulfill({ response });
+    slowArrived = true;
+  });
+  await page.locator('#filters button[type="submit"]').click();  // the unfiltered list again: held back
+  await page.fill('#f-q', '給付金');
+  await page.locator('#f-q').press('Enter');
+  await status(page, `問い合わせ一覧を表示しました（${num(expected.benefit)}件）`);
+  releaseSlow();
+  for (let i = 0; i < 50 && !slowArrived; i++) await page.waitForTimeout(50);
+  await page.waitForTimeout(200);  // time for the page to draw it, were it to
+  check('a slow earlier answer does not draw over the newer filtered list', slowArrived
+    && (await page.locator('#list-count').innerText()).startsWith(num(expected.benefit))
+    && (await page.locator('#status').innerText()).includes(`${num(expected.benefit)}件`),
+    await page.locator('#list-count').innerText());
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page.click('#f-reset');
 
   await page.click('#tab-gaps');
   await status(page, '答えられなかった質問を表示しました');
