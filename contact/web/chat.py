@@ -351,10 +351,12 @@ async def chat(request: web.Request) -> web.StreamResponse:
             async with asyncio.timeout(5.0):
                 await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
     finally:
-        with contextlib.suppress(Exception):
-            await conn.bind(None)  # the citizen is gone (from the shared row first, then from the hub)
-        hub.closed(ws)
-        log.info("chat.close", code=ws.close_code)
+        try:
+            with contextlib.suppress(Exception):
+                await conn.bind(None)  # the citizen is gone (from the shared row first, then from the hub)
+        finally:
+            hub.closed(ws)
+            log.info("chat.close", code=ws.close_code)
     return ws
 
 
@@ -440,6 +442,8 @@ async def _chat_ctx(app: web.Application) -> AsyncIterator[None]:
         """Several processes: keep this process's rows of open chats alive (a dead process's go stale)."""
         while True:
             await asyncio.sleep(chat_sockets.HEARTBEAT_SECONDS)
+            if shared_chats is not None:
+                await shared_chats.flush()
             if hub.sockets:
                 with contextlib.suppress(LogUnavailable, *DATABASE_ERRORS):
                     await store.chat_sockets_heartbeat(events.PROCESS_ID)
@@ -457,7 +461,8 @@ async def _chat_ctx(app: web.Application) -> AsyncIterator[None]:
         elif OPERATOR_DESK in app:
             app[OPERATOR_DESK].presence_changed(session_id)
 
-    shared = app[LIMITS].shared_chats is not None
+    shared_chats = app[LIMITS].shared_chats
+    shared = shared_chats is not None
     tasks: set[asyncio.Task[None]] = set()
     hub.on_presence.append(presence)
     app[LIMITS].make_room = make_room

@@ -272,6 +272,7 @@ class SharedChats:
         self._store = store
         self._process = process
         self.fallback = fallback
+        self._unreleased: set[str] = set()
 
     async def acquire(self, key: str, force: bool = False) -> tuple[str | None, str | None]:
         """(refused, place): refused is None or which limit (``per_client``, ``total``); place the socket's id."""
@@ -291,14 +292,25 @@ class SharedChats:
         return self.fallback.acquire(key), None
 
     async def release(self, key: str, place: str | None) -> None:
-        store = self._store()
-        if place is None or store is None:
+        if place is None:
             self.fallback.release(key)
             return
-        try:
-            await store.release_chat_socket(place)
-        except (*DATABASE_ERRORS, LogUnavailable) as exc:  # the heartbeat stops; the row goes stale
-            log.warning("chat.places_store_failed", error=describe_error(exc))
+        self._unreleased.add(place)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Delete the rows of the chats that ended (again, for those the store could not delete at once: the
+        process's heartbeat would otherwise keep their places taken). Called on release and by the heartbeat."""
+        store = self._store()
+        if store is None:
+            return
+        for place in list(self._unreleased):
+            try:
+                await store.release_chat_socket(place)
+            except (*DATABASE_ERRORS, LogUnavailable) as exc:
+                log.warning("chat.places_store_failed", error=describe_error(exc))
+                return
+            self._unreleased.discard(place)
 
     async def bind(self, place: str | None, session_id: str | None) -> None:
         store = self._store()
