@@ -30,7 +30,8 @@ staff analyse inquiries, they do not take calls or chats). The page ``/operator/
      "entry_id"?, "ward"?, "text"?}
     {"type": "ping"}                                    {"type": "pong"}
                                                         pushed: {"type": "queue", "event": "queued" | "claimed" |
-                                                          "closed" | "cancelled" | "expired", "handoff",
+                                                          "closed" | "cancelled" | "expired" | "presence"
+                                                          (the citizen connected or went away), "handoff",
                                                           "waiting", "claimed"} to every operator;
                                                           {"type": "message", …} with the citizen's messages
                                                           to the operator who has the chat
