@@ -13,6 +13,7 @@ version a database file is at, and an older file is upgraded in place at open.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import json
@@ -212,14 +213,15 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, 
 
 
 def connect(path: str, durability: str = "full") -> sqlite_utils.Database:
-    """A connection to the log: a SQLite file (WAL), or PostgreSQL for a ``postgresql://`` URL."""
+    """A connection to the log: a SQLite file (WAL), or PostgreSQL for a ``postgresql://`` URL. ``durability``
+    is the setting (``full``, ``normal``) or ``off`` for the connection of rows that need not outlive a crash."""
     if pg.is_postgres(path):
         return pg.connect(path)  # type: ignore[return-value]  # the same calls; see contact.store.pg
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+    conn.execute(f"PRAGMA synchronous={ {'full': 'FULL', 'off': 'OFF'}.get(durability, 'NORMAL') }")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA foreign_keys=ON")
     return sqlite_utils.Database(conn)
@@ -288,6 +290,8 @@ class InquiryLog:
         self._pool: Any = None  # PostgreSQL: a connection pool for reads
         self._local = threading.local()
         self._cached: list[sqlite_utils.Database] = []  # SQLite: the executor threads' kept connections
+        self._ephemeral: concurrent.futures.ThreadPoolExecutor | None = None  # SQLite: see _write
+        self._ephemeral_db: sqlite_utils.Database | None = None
         self._swept = time.monotonic()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -328,10 +332,14 @@ class InquiryLog:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self._ephemeral is not None:
+            self._ephemeral.shutdown(wait=True)
+            self._ephemeral = None
         for db in self._cached:
             with contextlib.suppress(Exception):
                 db.conn.close()
         self._cached.clear()
+        self._ephemeral_db = None
 
     @property
     def healthy(self) -> bool:
@@ -388,13 +396,27 @@ class InquiryLog:
     # -- open chat sockets of every process (contact.store.chat_sockets) ---------------------------
 
     async def _write(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
-        """``fn(db)`` in one write transaction on an executor connection (small writes that are no inquiry)."""
+        """``fn(db)`` in one write transaction on a connection the executor thread keeps, for the rows that
+        only matter while the processes live (open chat sockets). SQLite: that connection commits without
+        waiting for the disk (``synchronous=OFF``; after a crash the rows are stale anyway, and the WAL stays
+        consistent), so that opening a chat does not wait for an fsync; PostgreSQL: the read pool."""
 
         def run(db: sqlite_utils.Database) -> Any:
             with write_transaction(db):
                 return fn(db)
 
-        return await self.read_cached(run)
+        if self._pool is not None or self._thread is None:
+            return await self.read(run)
+
+        def work() -> Any:
+            if self._ephemeral_db is None:
+                self._ephemeral_db = connect(self.path, "off")
+                self._cached.append(self._ephemeral_db)
+            return run(self._ephemeral_db)
+
+        if self._ephemeral is None:  # one thread: this process's writes never wait for each other's lock
+            self._ephemeral = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="chat-sockets")
+        return await asyncio.get_running_loop().run_in_executor(self._ephemeral, work)
 
     async def admit_chat_socket(self, socket_id: str, process: str, client: str, total_limit: int,
                                 per_client_limit: int, force: bool = False) -> str | None:
