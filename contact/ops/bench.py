@@ -429,6 +429,8 @@ def service_runs(plan: Plan, progress: Callable[[str], None]) -> list[ServiceRun
             runs.append(ServiceRun("bare aiohttp", 1, run_wrk(url, script, plan.seconds, plan.connections)))
 
         for setup in SETUPS:
+            if plan.quick and setup.dense_queue is not None:
+                continue  # a comparison of settings, not a smoke test of the service
             workers = setup.workers
             progress(f"service: contact serve --workers {workers}, memo {'on' if setup.memo else 'off'}")
             port = free_port()
