@@ -68,6 +68,8 @@ COST = 1000
 """Word cost: low enough that the registered word beats the path through its short units."""
 POS = ("名詞", "普通名詞", "一般", "*", "*", "*")
 
+_LATIN = re.compile(r"[A-Za-z]")
+"""Latin letters in a term: its split into system-dictionary words is not given (see ``_System.split_a``)."""
 _SPLIT_AT = re.compile(r"[\s（）()「」『』・、,/]+")
 _HIRAGANA = re.compile(r"[\u3041-\u309f]")
 _ALL_HIRAGANA = re.compile(r"^[\u3041-\u309fー]+$")
@@ -143,7 +145,9 @@ class _System:
         ms = list(self.c.tokenize(text))
         if len(ms) == 1:  # one word of the system dictionary: its own short units (住民票 → 住民, 票)
             ms = list(self.a.tokenize(text))
-        if len(ms) < 2 or any(m.is_oov() for m in ms):
+        if len(ms) < 2 or any(m.is_oov() for m in ms) or _LATIN.search(text):
+            # Latin letters ("DV相談窓口"): the system dictionary lists them in another form (ＤＶ) than the
+            # lower-cased surface, so Sudachi cannot resolve the reference and the whole build fails.
             return "*"
         return "/".join(",".join((m.surface(), *m.part_of_speech(), m.reading_form())) for m in ms)
 

@@ -146,3 +146,14 @@ def test_a_failed_build_falls_back_to_the_system_dictionary(tmp_path: Path, monk
     assert [event for event, _ in warnings] == ["userdict.unavailable"]
     assert "no space left" in str(warnings[0][1]["error"])
     assert [t.normalized for t in tokenizer.tokens("住民票")] == ["住民票"]
+
+
+def test_a_term_with_latin_letters_builds(tmp_path: Path, synonyms: Synonyms) -> None:
+    """A name with Latin letters ("DV相談窓口") gets no split reference, so the real Sudachi build succeeds."""
+    from intents.userdict import Term
+
+    rows = lexicon_rows([Term("DV相談窓口", "DV相談窓口"), Term("行政サービスコーナー", "行政サービスコーナー")])
+    latin = next(r for r in rows if r[0] == "dv相談窓口")
+    assert latin[14:16] == ["A", "*"]
+    path = userdict.build(rows, tmp_path)
+    assert Tokenizer((path,)).tokens("DV相談窓口に電話")[0].normalized == "DV相談窓口"
