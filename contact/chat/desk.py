@@ -260,8 +260,7 @@ class OperatorDesk:
         """Tell every operator what changed in the queue, with the whole queue as it is now."""
         if item.status in ("waiting", "claimed"):
             await self._fill_previews([item])
-        state = await self.state()
-        online = await self._online([item])
+        state, online = await self._state([item])
         frame = {"type": "queue", "event": event, "handoff": self._item(item, online), **state}
         await self._send(self.links, frame)
 
@@ -304,16 +303,23 @@ class OperatorDesk:
         data = item.to_json()
         data["position"] = self.queue.position(item.id)
         data["preview"] = self._previews.get(item.id)
-        data["citizen_online"] = item.session_id in online
+        data["citizen_online"] = item.session_id in online or bool(self.hub.sessions.get(item.session_id))
         return data
 
     async def state(self) -> dict[str, list[dict[str, Any]]]:
         """``{"waiting": [...], "claimed": [...]}``: the open chats, oldest first."""
+        return (await self._state())[0]
+
+    async def _state(self, also: Iterable[Handoff] = ()) -> tuple[dict[str, list[dict[str, Any]]], set[str]]:
+        """The state and the online sessions (of it and ``also``). The lists are taken again after the store
+        has answered: a frame never shows the queue as it was before a claim or close made meanwhile (the
+        console would close the chat it has just opened)."""
+        items = [*self.queue.list(), *self.queue.claimed(), *also]
+        await self._fill_previews(items)
+        online = await self._online(items)
         waiting, claimed = list(self.queue.list()), list(self.queue.claimed())
-        await self._fill_previews([*waiting, *claimed])
-        online = await self._online([*waiting, *claimed])
-        return {"waiting": [self._item(h, online) for h in waiting],
-                "claimed": [self._item(h, online) for h in claimed]}
+        return ({"waiting": [self._item(h, online) for h in waiting],
+                 "claimed": [self._item(h, online) for h in claimed]}, online)
 
     # -- claiming -------------------------------------------------------------------------------
 
