@@ -22,10 +22,11 @@ from contact.config import Settings
 from contact.errors import StartupError
 from contact.knowledge_state import KnowledgeState
 from contact.masking import Masker
+from contact.store import kb_edits
 from contact.store.events import EventBus
 from contact.store.inquiry_log import DATABASE_ERRORS, InquiryLog, connect, describe_error
 from contact.store.pg import is_postgres
-from contact.web import auth, chat, kb_report, openapi, openings, operator, staff, views
+from contact.web import auth, chat, editor, kb_report, openapi, openings, operator, staff, views
 from contact.web.keys import ASSISTANT, CLOCK, EVENTS, INQUIRY_LOG, KNOWLEDGE, SETTINGS
 from contact.web.metrics import METRICS, setup_metrics
 from contact.web.middleware import json_errors, request_context
@@ -51,7 +52,8 @@ async def _inquiry_log_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     knowledge = KnowledgeState(Path(settings.kb), settings.match_memo, settings.encoder_names(),
-                               Path(settings.cache_dir), settings.dense_queue)
+                               Path(settings.cache_dir), settings.dense_queue,
+                               overlay=kb_edits.overlay(settings.db, settings.durability))
     result = await knowledge.reload()
     if not result.ok:
         raise StartupError(
@@ -106,6 +108,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(openings.routes)
     app.add_routes(openapi.routes)
     staff.setup_staff(app)
+    editor.setup_editor(app)
     app.add_routes(kb_report.routes)
     auth.setup_auth(app)
     setup_metrics(app)

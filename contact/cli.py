@@ -120,16 +120,55 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_export(args: argparse.Namespace) -> int:
-    """Export every entry of a knowledge base as one flat table (csv opens in Excel: UTF-8 with BOM)."""
+    """Export a knowledge base: as one flat table (csv opens in Excel: UTF-8 with BOM), or with DIR as the
+    whole current base — the --kb directory plus the edits made in /editor/ (kept in --db) — in the YAML
+    layout of knowledge/data, so that the repository can take the edits in.
+
+    Example: contact kb export var/kb-current --db var/contact.sqlite3 --synonyms var/synonyms.yaml
+    """
+    settings = _settings(args)
+    if args.dir:
+        return _export_yaml(settings, Path(args.dir), args.synonyms)
     from knowledge.transfer import export
 
-    settings = _settings(args)
     kb = _load_or_report(settings.kb)
     if kb is None:
         return 1
     out = args.out or f"knowledge-export.{args.format}"
     rows = export(kb, args.format, out)
     print(f"exported {rows} entries to {out}")
+    return 0
+
+
+def _export_yaml(settings: Settings, target: Path, synonyms_path: str | None) -> int:
+    from contact.store import kb_edits
+    from intents.synonyms import DEFAULT_PATH
+    from knowledge.editing import dump_synonyms, effective_synonyms, read_synonym_table, write_effective
+    from knowledge.errors import KnowledgeError
+    from knowledge.loader import load
+
+    if target.exists() and any(target.iterdir()):
+        print(f"contact: {target} exists and is not empty; export into a new directory", file=sys.stderr)
+        return 2
+    from contact.store.inquiry_log import connect, migrate
+
+    db = connect(settings.db, settings.durability)
+    try:
+        migrate(db)  # an older or new log file: no edits yet
+        edits, synonym_edits = kb_edits.latest_edits(db), kb_edits.synonym_edits(db)
+    finally:
+        db.conn.close()
+    write_effective(Path(settings.kb), edits, target)
+    try:
+        kb = load(target)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"exported {len(kb)} entries ({len(edits)} edited in the editor) to {target}")
+    if synonyms_path:
+        table = effective_synonyms(read_synonym_table(DEFAULT_PATH), synonym_edits)
+        Path(synonyms_path).write_text(dump_synonyms(table), encoding="utf-8")
+        print(f"exported the synonym table ({len(synonym_edits)} edit(s)) to {synonyms_path}")
     return 0
 
 
@@ -464,8 +503,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--department", default="不明", help="department for rows without one")
     imp.set_defaults(func=cmd_kb_import)
 
-    exp = kb_sub.add_parser("export", help="export a knowledge base as a table", description=cmd_kb_export.__doc__)
-    _add_setting_options(exp, ["kb"])
+    exp = kb_sub.add_parser("export", help="export a knowledge base as a table, or with the editor's edits as YAML",
+                            description=cmd_kb_export.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_setting_options(exp, ["kb", "db"])
+    exp.add_argument("dir", nargs="?", help="write the current base (shipped + edits) as YAML into this new directory")
+    exp.add_argument("--synonyms", help="with DIR: also write the synonym table with its edits to this file")
     exp.add_argument("--format", choices=["csv", "xlsx", "jsonl"], default="csv", help="output format")
     exp.add_argument("--out", help="output file (default: knowledge-export.FORMAT)")
     exp.set_defaults(func=cmd_kb_export)

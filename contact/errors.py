@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 
 class ApiError(Exception):
@@ -33,7 +34,7 @@ class ApiError(Exception):
         if code:
             self.code = code
 
-    def body(self) -> dict[str, dict[str, str]]:
+    def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message}}
 
 
@@ -82,3 +83,33 @@ class Unavailable(ApiError):
 
 class StartupError(Exception):
     """The service cannot start; the message says why, for the operator starting it."""
+
+
+class Conflict(ApiError):
+    """409: the resource changed since the version the request was based on."""
+
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, current_version: int, current: object = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+        self.current = current
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "current_version": self.current_version,
+                          "current": self.current}}
+
+
+class Unprocessable(ApiError):
+    """422: well-formed, but the result would not validate (a knowledge edit the loader refuses)."""
+
+    status = 422
+    code = "invalid_knowledge"
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "problems": self.problems}}

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +21,14 @@ from threadpoolctl import threadpool_limits
 
 from intents.encoders import Encoder, load_encoders
 from intents.engine import Context, Engine, Pending, Ranked, Reply
+from intents.synonyms import DEFAULT_PATH as SYNONYMS_PATH
+from intents.synonyms import SynonymError, Synonyms
 from intents.tokenize import Tokenizer
-from knowledge.errors import KnowledgeError
-from knowledge.loader import load
+from knowledge.editing import Edit, SynonymEdit, effective_synonyms, load_effective, read_synonym_table
+from knowledge.errors import KnowledgeError, Problem
+
+Overlay = Callable[[], tuple[Mapping[str, Edit], Sequence[SynonymEdit]]]
+"""Reads the edits kept in the store (the latest of each entry, the synonym edits): called on every build."""
 
 log = structlog.get_logger(__name__)
 
@@ -48,10 +53,22 @@ def directory_version(directory: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def effective_synonym_table(edits: Sequence[SynonymEdit]) -> Synonyms:
+    """The shipped synonym table with the editor's edits; :class:`KnowledgeError` when it is malformed."""
+    if not edits:
+        return Synonyms.load()
+    try:
+        return Synonyms.from_mapping(effective_synonyms(read_synonym_table(SYNONYMS_PATH), edits))
+    except SynonymError as exc:
+        raise KnowledgeError([Problem("synonyms.yaml", None, None, str(exc))]) from exc
+
+
 class KnowledgeState:
     def __init__(self, directory: Path, memo_size: int = 2048, encoders: Sequence[str] = (),
-                 cache_dir: Path | None = None, dense_queue: int = 0) -> None:
+                 cache_dir: Path | None = None, dense_queue: int = 0, overlay: Overlay | None = None) -> None:
         self.directory = directory
+        self.overlay = overlay
+        """The editor's edits (:mod:`knowledge.editing`) laid over ``directory`` at each build."""
         self.dense_queue = dense_queue
         """Questions at most waiting for or in the slower encoders; past it a question the cascade left
         undecided is answered with the first stage's ranking (:meth:`Engine.settle`). 0: no limit."""
@@ -106,10 +123,17 @@ class KnowledgeState:
 
     def _build(self) -> tuple[Engine, str]:
         version = directory_version(self.directory)
-        kb = load(self.directory)
+        edits, synonym_edits = self.overlay() if self.overlay is not None else ({}, ())
+        kb = load_effective(self.directory, edits)
+        synonyms = effective_synonym_table(synonym_edits)
+        if edits or synonym_edits:  # the same edits give the same version on every node
+            digest = hashlib.sha256(version.encode())
+            digest.update(repr(sorted((e.entry_id, e.version) for e in edits.values())).encode())
+            digest.update(str(len(synonym_edits)).encode())
+            version = digest.hexdigest()[:12]
         # A fresh tokenizer per build: Sudachi tokenizers must not be shared between threads.
-        engine = Engine(kb, tokenizer=Tokenizer.for_kb(kb), memo_size=self.memo_size, encoders=self._encoders(),
-                        cache_dir=self.cache_dir)
+        engine = Engine(kb, tokenizer=Tokenizer.for_kb(kb, synonyms), synonyms=synonyms, memo_size=self.memo_size,
+                        encoders=self._encoders(), cache_dir=self.cache_dir)
         for name, index in engine.dense.items():
             log.info("dense.index", encoder=name, texts=index.n_texts, embedded=index.embedded,
                      seconds=round(index.build_seconds, 2))

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from intents.normalize import normalize
 from knowledge.loader import KnowledgeBase
@@ -21,6 +24,15 @@ _AMBIGUOUS = frozenset({"川崎", "川崎市", "幸"})
 _OTHER_MUNICIPALITY = re.compile(r"(?<![\u4e00-\u9fff々])([\u4e00-\u9fff々]{1,6}[市区町村])(?=役所|役場|の)")
 """A municipality's name used as the owner of what is asked ("横浜市の …", "世田谷区役所"); a name of this
 city (川崎市, its wards, its offices) is not another municipality."""
+def _kana_municipalities() -> re.Pattern[str]:
+    """Other municipalities whose names are written in kana (さいたま市 …), from intents/data: the kanji
+    pattern above cannot see them. The same condition follows: the name owns what is asked."""
+    with (Path(__file__).parent / "data" / "municipalities.yaml").open(encoding="utf-8") as f:
+        names = sorted({normalize(n) for n in yaml.safe_load(f)["kana_names"]}, key=len, reverse=True)
+    return re.compile("(" + "|".join(re.escape(n) for n in names) + ")(?=役所|役場|の)")
+
+
+_KANA_MUNICIPALITY = _kana_municipalities()
 _GENERIC_PLACES = frozenset({"本市", "当市", "他市", "各市", "同市", "全市", "本区", "当区", "他区", "各区", "同区",
                              "全区", "市区町村", "区市町村", "市町村"})
 _WARD_ROMAJI = {
@@ -79,7 +91,9 @@ class Gazetteer:
                 ward, source = w, m.group(0)
             if office and office not in offices:
                 offices.append(office)
-        elsewhere = next((m.group(1) for m in _OTHER_MUNICIPALITY.finditer(text)
+        found = sorted([*_OTHER_MUNICIPALITY.finditer(text), *_KANA_MUNICIPALITY.finditer(text)],
+                       key=lambda m: m.start())
+        elsewhere = next((m.group(1) for m in found
                           if m.group(1) not in self._names and m.group(1) not in _AMBIGUOUS
                           and m.group(1) not in _GENERIC_PLACES), None)
         return Entities(ward=ward, ward_source=source, offices=tuple(offices), elsewhere=elsewhere)

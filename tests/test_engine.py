@@ -130,6 +130,16 @@ def test_another_municipality_is_not_answered(city: Engine) -> None:
     assert city.respond("横浜に引っ越すので転出届を出したい", Context(now=NOW)).kind != "fallback"
 
 
+@pytest.mark.parametrize("text", ["さいたま市の国民健康保険料はいくら", "つくば市役所の場所", "いわき市の粗大ごみ"])
+def test_another_municipality_named_in_kana_is_not_answered(city: Engine, text: str) -> None:
+    """Cities whose names are kana (さいたま市 …) are other municipalities too; 「うちの市の」 is not one, and
+    moving from one is this city's business."""
+    reply = city.respond(text, Context(now=NOW))
+    assert reply.kind == "fallback" and reply.answer is None and text[:3] in reply.text
+    assert city.understand("うちの市の粗大ごみ").entities.elsewhere is None
+    assert city.respond("さいたま市から引っ越してきました 転入届", Context(now=NOW)).kind != "fallback"
+
+
 def test_sudachi_synonym_groups_relate_words(city: Engine) -> None:
     """A word of the question brings the base's words of the same Sudachi synonym group (転居 → 引っ越し)."""
     assert "引っ越し" in city.understand("転居の手続き").related

@@ -7,7 +7,7 @@
   function nextPath(role) {
     var next = new URLSearchParams(location.search).get("next") || "";
     if (/^\/(?!\/)[\w\-./?=&%]*$/.test(next)) return next;
-    return role === "operator" ? "/operator/" : "/staff/";
+    return role === "operator" ? "/operator/" : role === "editor" ? "/editor/" : "/staff/";
   }
 
   form.addEventListener("submit", function (event) {

@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlite_utils
 
-ROLES: tuple[str, ...] = ("operator", "staff", "admin")
+ROLES: tuple[str, ...] = ("operator", "staff", "editor", "admin")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
 MIN_PASSWORD = 10

@@ -189,6 +189,22 @@ def _v5(db: sqlite_utils.Database) -> None:
 
 
 def _v6(db: sqlite_utils.Database) -> None:
+    """Knowledge edits made in /editor/ (contact.store.kb_edits): entry versions and synonym-table edits."""
+    db["kb_edits"].create(  # type: ignore[union-attr]
+        {"id": int, "entry_id": str, "kind": str, "version": int, "action": str, "document": str, "author": str,
+         "at": str},
+        pk="id",
+        not_null={"entry_id", "kind", "version", "action", "at"},
+    )
+    db["kb_edits"].create_index(["entry_id", "version"], unique=True)  # type: ignore[union-attr]
+    db["synonym_edits"].create(  # type: ignore[union-attr]
+        {"id": int, "section": str, "term": str, "value": str, "action": str, "author": str, "at": str},
+        pk="id",
+        not_null={"section", "term", "value", "action", "at"},
+    )
+
+
+def _v7(db: sqlite_utils.Database) -> None:
     """Limits every worker and node shares: the citizens' rate-limit buckets (used with PostgreSQL, see
     :mod:`contact.store.counters`) and the open chat sockets of every process (open-chat limits and whether
     a citizen is connected, :mod:`contact.store.chat_sockets`)."""
@@ -208,7 +224,7 @@ def _v6(db: sqlite_utils.Database) -> None:
     db["chat_sockets"].create_index(["process"])  # type: ignore[union-attr]
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4, _v5, _v6)
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 """Migration n (1-based) brings a database from version n-1 to n. Append, never edit."""
 
 

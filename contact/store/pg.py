@@ -232,6 +232,16 @@ CREATE TABLE login_failures (
 """
 
 _V6 = """
+CREATE TABLE kb_edits (
+    id BIGSERIAL PRIMARY KEY, entry_id TEXT NOT NULL, kind TEXT NOT NULL, version BIGINT NOT NULL,
+    action TEXT NOT NULL, document TEXT, author TEXT, at TEXT NOT NULL);
+CREATE UNIQUE INDEX idx_kb_edits_entry_id_version ON kb_edits (entry_id, version);
+CREATE TABLE synonym_edits (
+    id BIGSERIAL PRIMARY KEY, section TEXT NOT NULL, term TEXT NOT NULL, value TEXT NOT NULL, action TEXT NOT NULL,
+    author TEXT, at TEXT NOT NULL);
+"""
+
+_V7 = """
 ALTER TABLE inquiries ADD COLUMN rowid BIGSERIAL;  -- SQLite's insertion order: the console's previews and
                                                    -- histories sort a session's questions by it
 CREATE TABLE rate_buckets (
@@ -245,7 +255,7 @@ CREATE INDEX idx_chat_sockets_client ON chat_sockets (client);
 CREATE INDEX idx_chat_sockets_process ON chat_sockets (process);
 """
 
-MIGRATIONS: Sequence[str] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: Sequence[str] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 """Step n brings a database from version n-1 to n, as :data:`contact.store.inquiry_log.MIGRATIONS` does."""
 
 _LOCK_KEY = 7_302_014  # pg_advisory_xact_lock: one node migrates at a time

@@ -70,7 +70,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, dict(exc.headers) or None)
+        return web.json_response(exc.body(), status=exc.status, headers=dict(exc.headers) or None)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

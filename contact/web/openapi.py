@@ -37,6 +37,7 @@ from contact.analysis import phrasings, stats, words
 from contact.analysis.filters import CHANNELS, KINDS, NONE, RESOLUTIONS, VOICE_TYPES
 from contact.config import Settings
 from contact.web.keys import KNOWLEDGE, SETTINGS
+from contact.web.openapi_editor import EDITOR_PATHS, EDITOR_SEMANTIC_ERRORS
 from contact.web.openapi_schemas import (
     BOOL,
     DATE,
@@ -293,6 +294,9 @@ PATHS: dict[str, dict[str, Any]] = {
     },
 }
 
+PATHS.update(EDITOR_PATHS)  # the knowledge editor (contact/web/openapi_editor.py)
+PATHS["/api/v1/phrasings"]["get"]["summary"] = "Phrasings proposed from traffic, for review (staff, editor)"
+
 # -- operator console (contact/web/operator.py, contact/chat/desk.py, contact/chat/suggest.py) --
 _OPERATOR_CHANNELS = ["phone", "fax", "mail", "visit", "chat"]
 _RESOLUTIONS = ["answered", "forwarded", "callback", "complaint"]
@@ -388,6 +392,7 @@ SEMANTIC_ERRORS: dict[tuple[str, str], dict[str, str]] = {
     ("get", "/api/v1/openings"): {**_RANGE, "unknown_window": "the office has no window of that name"},
     ("get", "/api/v1/openings.ics"): {**_RANGE, "unknown_window": "the office has no window of that name"},
     ("get", "/api/v1/reports/monthly"): {"month_not_begun": "the month is after the server's today"},
+    **EDITOR_SEMANTIC_ERRORS,
     ("post", "/api/v1/inquiries"): {"missing_target": "resolution forwarded without forwarded_to",
                                     "unknown_entry": "entry_id names no entry of the knowledge base",
                                     "unknown_target": "forwarded_to names no window or office"},

@@ -230,7 +230,7 @@ SCHEMAS: dict[str, Schema] = {
                    "broadcast": {**BOOL, "description": "every other worker and node was told to reload"}},
                   required=["ok", "entries", "problems"]),
     "LoginRequest": obj({"name": {**STR, "minLength": 1}, "password": STR}, required=["name", "password"]),
-    "Me": obj({"name": STR, "role": {**STR, "enum": ["operator", "staff", "admin"]},
+    "Me": obj({"name": STR, "role": {**STR, "enum": ["operator", "staff", "editor", "admin"]},
                "csrf": nullable({**STR, "description": "send it back as X-CSRF-Token on state changes"})},
               required=["name", "role"]),
     "AuditPage": obj({"items": array({"type": "object"})}, required=["items"]),

@@ -315,8 +315,8 @@ async def monthly_report(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/phrasings")
 async def list_phrasings(request: web.Request) -> web.Response:
-    """Proposed phrasings (default: pending), oldest first, with the entry's title."""
-    principal = await require(request, STAFF)
+    """Proposed phrasings (default: pending), oldest first, with the entry's title (staff and editors)."""
+    principal = await require(request, STAFF, "editor")
     unknown = sorted(set(request.query) - {"status", "entry_id", "limit", "offset"})
     if unknown:
         raise BadRequest(f"unknown parameter '{unknown[0]}'", "unknown_parameter")
