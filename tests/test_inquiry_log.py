@@ -67,3 +67,52 @@ def test_migrate_is_idempotent_and_versioned(tmp_path: Path) -> None:
     assert migrate(db) == len(MIGRATIONS)
     assert db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
     assert {"inquiries", "feedback"} <= set(db.table_names())
+
+
+def test_chat_sockets_of_a_process_that_is_gone_stop_counting(tmp_path) -> None:
+    """The shared open-chat counts: a limit refuses past its count, a process's heartbeat keeps its rows,
+    and the rows of a process that stopped refreshing them (a crash) no longer hold places after 20 s."""
+    from contact.store import chat_sockets
+
+    db = connect(str(tmp_path / "log.sqlite3"))
+    migrate(db)
+    client = chat_sockets.client_digest("192.0.2.1")
+    assert chat_sockets.admit(db, "s1", "dead", client, 0.0, 2, 0) is None
+    assert chat_sockets.admit(db, "s2", "alive", client, 0.0, 2, 0) is None
+    assert chat_sockets.admit(db, "s3", "alive", client, 1.0, 2, 0) == "total"
+    assert chat_sockets.admit(db, "s3", "alive", client, 1.0, 0, 2) == "per_client"
+    chat_sockets.bind(db, "s2", "session-a", 1.0)
+    assert chat_sockets.online(db, ["session-a", "session-b"], 2.0) == {"session-a"}
+    chat_sockets.heartbeat(db, "alive", 15.0)
+    assert chat_sockets.count(db, 25.0) == 1  # "dead" last seen at 0
+    assert chat_sockets.admit(db, "s3", "alive", client, 25.0, 2, 0) is None
+    chat_sockets.heartbeat(db, "alive", 30.0)
+    assert [r[0] for r in db.execute("SELECT id FROM chat_sockets ORDER BY id")] == ["s2", "s3"]
+    assert "192.0.2.1" not in client
+    db.conn.close()
+
+
+async def test_shared_chat_places_are_given_back_once_the_store_answers_again(tmp_path) -> None:
+    """--max-chats 2 counted in the store: two chats take both places; a chat that ends while the log is
+    unavailable keeps its place only until the store answers again (the next release or heartbeat)."""
+    from contact.web.limiters import ConnectionLimiter, SharedChats
+
+    log = InquiryLog(str(tmp_path / "log.sqlite3"))
+    log.open()
+    try:
+        available: list[InquiryLog | None] = [log]
+        places = SharedChats(2, 0, lambda: available[0], lambda: "process-1", fallback=ConnectionLimiter(2, 0))
+        (none1, first), (none2, second) = [await places.acquire("192.0.2.1") for _ in range(2)]
+        assert none1 is None and none2 is None and first and second
+        assert await places.acquire("192.0.2.2") == ("total", None)
+        available[0] = None  # the log is unhealthy: the row cannot be deleted now
+        await places.release("192.0.2.1", first)
+        available[0] = log
+        assert await log.open_chat_sockets() == 2
+        assert (await places.acquire("192.0.2.2"))[0] == "total"
+        await places.flush()  # what the heartbeat does
+        assert await log.open_chat_sockets() == 1
+        refused, third = await places.acquire("192.0.2.2")
+        assert refused is None and third is not None and await places.total() == 2
+    finally:
+        await log.close()

@@ -38,12 +38,14 @@ def _sqlite_schema(path: str) -> dict[str, set[str]]:
 
 
 def test_the_schema_matches_sqlite_column_for_column(pg_url, tmp_path) -> None:
-    """Every SQLite migration has its PostgreSQL twin: same tables, same columns (plus handoffs.rowid)."""
+    """Every SQLite migration has its PostgreSQL twin: same tables, same columns (plus SQLite's implicit rowid
+    where queries sort by it: handoffs and inquiries)."""
     expected = _sqlite_schema(str(tmp_path / "log.sqlite3"))
     db = pg.connect(pg_url)
     assert migrate(db) == len(pg.MIGRATIONS)
     actual = {t: db.columns(t) for t in db.table_names()}
     actual["handoffs"] = actual["handoffs"] - {"rowid"}
+    actual["inquiries"] = actual["inquiries"] - {"rowid"}
     assert actual == expected
     assert migrate(db) == len(pg.MIGRATIONS)  # idempotent
     db.conn.close()
@@ -152,7 +154,9 @@ async def test_the_service_and_the_staff_views_run_on_postgres(aiohttp_client, s
 def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
     """Two nodes on one PostgreSQL: 20 of 20 conversations begun on one node keep their ward on the other;
     a citizen's chat on node A and the operator on node B go through queue, claim, messages both ways,
-    reconnect and close (LISTEN/NOTIFY); a reload asked of node A changes the answers of node B."""
+    reconnect and close (LISTEN/NOTIFY), and node B's console sees whether the citizen on node A is
+    connected; --max-chats-per-ip 3 counts the chats of both nodes; a reload asked of node A changes the
+    answers of node B."""
     import shutil
 
     from tests.test_scale import (
@@ -162,8 +166,11 @@ def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
         SHIPPED_KB,
         WARDS,
         call,
+        close_all,
         handoff_across,
+        open_chats,
         operator_token,
+        presence_across,
         versions,
     )
 
@@ -172,7 +179,7 @@ def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
     env = {"CONTACT_DB": pg_url, "CONTACT_ENCODERS": "none", "CONTACT_KB": str(kb), "CONTACT_RATE_LIMIT": "0",
-           "CONTACT_ADMIN_TOKEN": ADMIN_TOKEN}
+           "CONTACT_ADMIN_TOKEN": ADMIN_TOKEN, "CONTACT_MAX_CHATS_PER_IP": "3"}
     a, b = (Server(tmp_path / name, env=env) for name in ("a", "b"))
     try:
         kept = 0
@@ -187,6 +194,16 @@ def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
         assert kept == 20
         seen = asyncio.run(handoff_across(a.base, b.base, operator_token(pg_url)))
         assert seen == {"claimed": 1, "to_citizen": 1, "to_operator": 1, "replayed": 1, "closed": 1}
+        presence = asyncio.run(presence_across(a.base, b.base, operator_token(pg_url)))
+        assert presence == {"online": [True, False, True], "delivered": [True, False]}
+
+        async def chats_on_both() -> tuple[int, int, list[int]]:
+            on_a, _, _ = await open_chats(a.base, "-", 2)
+            on_b, _, refused = await open_chats(b.base, "-", 2)
+            await close_all(on_a + on_b)
+            return len(on_a), len(on_b), refused
+
+        assert asyncio.run(chats_on_both()) == (2, 1, [429])
         question = {"text": "月面出張所の開所時間を教えてください"}
         assert (call(b.base, "/api/v1/ask", question)[1]["answer"] or {}).get("entry_id") != "faq-scale-test"
         faqs = kb / "faqs" / "misc.yaml"
@@ -201,3 +218,57 @@ def test_two_nodes_share_conversations_and_reloads(pg_url, tmp_path) -> None:
     finally:
         a.stop()
         b.stop()
+
+
+async def test_rate_buckets_in_postgres_hand_out_each_token_once(pg_url) -> None:
+    """40 requests of one client at once through two nodes' logs, burst 10 and a slow refill: exactly 10 pass,
+    the others are told how long to wait; another client still has its full bucket."""
+    node_a, node_b = InquiryLog(pg_url), InquiryLog(pg_url)
+    node_a.open()
+    node_b.open()
+    try:
+        per_second = 1 / 60  # one a minute: nothing refills during the test
+        waits = await asyncio.gather(*(node.take_token("client-1", per_second, 10)
+                                       for node in [node_a, node_b] * 20))
+        assert waits.count(0.0) == 10
+        assert all(55 < w <= 60 for w in waits if w > 0), sorted(set(waits))
+        assert await node_b.take_token("client-2", per_second, 10) == 0.0
+        db = pg.connect(pg_url)
+        rows = {r["key"]: r for r in db.query("SELECT key, tokens, passed FROM rate_buckets")}
+        db.conn.close()
+        assert set(rows) == {"client-1", "client-2"} and rows["client-1"]["passed"] == 0
+    finally:
+        await node_a.close()
+        await node_b.close()
+
+
+def test_a_rate_limit_holds_across_two_nodes(pg_url, tmp_path) -> None:
+    """Two `contact serve` nodes on one PostgreSQL, a limit of 20 a minute (burst 20): 60 requests of one
+    client alternating between the nodes get 20 answers (plus what the rate refills meanwhile), not 40; both
+    nodes refuse with 429 and Retry-After, and the bucket is stored as a digest, never the address."""
+    from tests.test_scale import call
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    env = {"CONTACT_DB": pg_url, "CONTACT_ENCODERS": "none", "CONTACT_RATE_LIMIT": "20",
+           "CONTACT_RATE_LIMIT_BURST": "20"}
+    a, b = (Server(tmp_path / name, env=env) for name in ("a", "b"))
+    try:
+        started = time.monotonic()
+        results = [call(node.base, "/api/v1/offices") for node in [a, b] * 30]
+        elapsed = time.monotonic() - started
+        statuses = [status for status, _, _ in results]
+        allowed = statuses.count(200)
+        assert set(statuses) == {200, 429}
+        assert 20 <= allowed <= 20 + int(elapsed * 20 / 60) + 1, (allowed, elapsed)
+        refused_by = {("a", "b")[n % 2] for n, status in enumerate(statuses) if status == 429}
+        assert refused_by == {"a", "b"}
+        assert all(int(headers["Retry-After"]) >= 1 and body["error"]["code"] == "rate_limited"
+                   for status, body, headers in results if status == 429)
+    finally:
+        a.stop()
+        b.stop()
+    db = pg.connect(pg_url)
+    keys = [r["key"] for r in db.query("SELECT key FROM rate_buckets")]
+    db.conn.close()
+    assert len(keys) == 1 and "127.0.0.1" not in keys[0]

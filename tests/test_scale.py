@@ -94,6 +94,52 @@ async def frame(ws: Any, kind: str, **match: Any) -> dict[str, Any]:
                 return got  # type: ignore[no-any-return]
 
 
+async def presence_across(citizen_base: str, operator_base: str, token: str) -> dict[str, list[bool]]:
+    """A citizen's chat on one process, the operator's console on another: ``citizen_online`` as the console
+    sees it while the citizen waits, after the widget is closed and after it reconnects, and ``delivered`` of
+    the operator's replies while the citizen is connected to the other process, then away."""
+    seen: dict[str, list[bool]] = {"online": [], "delivered": []}
+    async with aiohttp.ClientSession() as session:
+        citizen = await session.ws_connect(citizen_base.replace("http", "ws") + "/api/v1/chat",
+                                           headers={"X-Forwarded-For": "198.18.0.1"})
+        await citizen.send_json({"type": "hello"})
+        welcome = await frame(citizen, "welcome")
+        session_id, citizen_process = welcome["session_id"], welcome["process"]
+        op = None
+        for _ in range(40):
+            candidate = await session.ws_connect(operator_base.replace("http", "ws") + "/api/v1/operator/ws",
+                                                 headers={"Authorization": f"Bearer {token}"})
+            if (await frame(candidate, "welcome"))["process"] != citizen_process:
+                op = candidate
+                break
+            await candidate.close()
+        assert op is not None, "no operator connection on another process"
+        await citizen.send_json({"type": "handoff"})
+        handoff_id = (await frame(citizen, "handoff", status="queued"))["handoff_id"]
+        seen["online"].append((await frame(op, "queue", event="queued"))["handoff"]["citizen_online"])
+        await op.send_json({"type": "claim", "handoff_id": handoff_id})
+        await frame(op, "claimed")
+        await frame(citizen, "handoff", status="claimed")
+        await op.send_json({"type": "reply", "handoff_id": handoff_id, "text": "オペレーターの佐藤です"})
+        seen["delivered"].append((await frame(op, "message"))["message"]["delivered"])
+        await citizen.close()
+        gone = await frame(op, "queue", event="presence")
+        seen["online"].append(gone["handoff"]["citizen_online"])
+        await op.send_json({"type": "reply", "handoff_id": handoff_id, "text": "お待ちしています"})
+        seen["delivered"].append((await frame(op, "message"))["message"]["delivered"])
+        again = await session.ws_connect(citizen_base.replace("http", "ws") + "/api/v1/chat",
+                                         headers={"X-Forwarded-For": "198.18.0.1"})
+        await again.send_json({"type": "hello", "session_id": session_id})
+        await frame(again, "welcome")
+        back = await frame(op, "queue", event="presence")
+        seen["online"].append(back["handoff"]["citizen_online"])
+        await op.send_json({"type": "close", "handoff_id": handoff_id, "resolution": "answered"})
+        await frame(op, "closed")
+        await again.close()
+        await op.close()
+    return seen
+
+
 async def handoff_across(citizen_base: str, operator_base: str, token: str) -> dict[str, int]:
     """A citizen's chat and an operator's console held by two different processes, through queue, claim,
     messages both ways, a reconnect of the widget and the close; what happened, counted."""
@@ -156,6 +202,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(workdir, env={"CONTACT_WORKERS": "2", "CONTACT_ENCODERS": "none", "CONTACT_TRUST_PROXY": "1",
                                   "CONTACT_ADMIN_TOKEN": ADMIN_TOKEN,
                                   "CONTACT_RATE_LIMIT": "30", "CONTACT_RATE_LIMIT_BURST": "10",
+                                  "CONTACT_MAX_CHATS": "6", "CONTACT_MAX_CHATS_PER_IP": "3",
                                   "CONTACT_KB": str(workdir / "kb")})
     try:
         wait_for_workers(server, 2)
@@ -300,3 +347,102 @@ def test_sighup_to_the_parent_reloads_every_worker_once(two_workers: Server) -> 
         time.sleep(0.2)
     time.sleep(1.0)  # and no more than that
     assert sorted(loaded()[len(before):]) == [1, 2]
+
+
+async def open_chats(base: str, client: str, attempts: int) -> tuple[list[Any], list[str], list[int]]:
+    """``attempts`` chat sockets of one client address, each on a new connection: (the open sockets, the
+    process of each, the statuses of the refused)."""
+    opened, processes, refused = [], [], []
+    session = aiohttp.ClientSession()
+    for _ in range(attempts):
+        try:
+            ws = await session.ws_connect(base.replace("http", "ws") + "/api/v1/chat",
+                                          headers={"X-Forwarded-For": client})
+        except aiohttp.WSServerHandshakeError as exc:
+            refused.append(exc.status)
+            continue
+        await ws.send_json({"type": "hello"})
+        processes.append((await frame(ws, "welcome"))["process"])
+        opened.append((session, ws))
+    if not opened:
+        await session.close()
+    return opened, processes, refused
+
+
+async def close_all(opened: list[Any]) -> None:
+    sessions = {id(s): s for s, _ in opened}
+    for _, ws in opened:
+        await ws.close()
+    for session in sessions.values():
+        await session.close()
+
+
+async def _chat_limits_round(server: Server, round_: int) -> tuple[bool, list[Any]]:
+    """One round of :func:`test_open_chat_limits_hold_across_workers`: the counts asserted; (whether the
+    kernel spread the connections so that the round proves the count is the node's, the open chats)."""
+    before = len(workers_of(server.output(), "chat.refused"))
+    mine, mine_at, mine_refused = await open_chats(server.base, f"198.18.{round_}.1", 10)  # the burst
+    others: list[Any] = []
+    try:
+        assert len(mine) == 3 and mine_refused == [429] * 7
+        others_at: list[str] = []
+        for n in range(12):
+            opened, at, refused = await open_chats(server.base, f"198.18.{round_}.{n + 2}", 1)
+            others += opened
+            others_at += at
+            assert refused in ([], [503])
+        assert len(others) == 3
+        deadline = time.monotonic() + 10
+        while len(refusing := workers_of(server.output(), "chat.refused")[before:]) < 16:
+            assert time.monotonic() < deadline, refusing  # the log lines are written a moment later
+            await asyncio.sleep(0.1)
+        assert len(refusing) == 7 + 9
+        # with counts per worker, only a worker already holding 3 (6) chats would refuse
+        proved = ((len(set(mine_at)) == 2 or set(refusing[:7]) == {1, 2})
+                  and (len(set(mine_at + others_at)) == 2 or set(refusing[7:]) == {1, 2}))
+    except BaseException:
+        await close_all(mine + others)
+        raise
+    return proved, mine + others
+
+
+async def test_open_chat_limits_hold_across_workers(two_workers: Server) -> None:
+    """--max-chats-per-ip 3 and --max-chats 6 with two workers: 10 attempts of one address open 3 chats (not
+    3 per worker), the others get 429; then 12 attempts of other addresses open the 3 places left, the others
+    get 503; a worker with fewer chats than the limit refused too (the count is the node's: repeated, up to
+    4 rounds, until the kernel has given connections to both workers); a closed chat frees its place."""
+    for round_ in range(1, 5):
+        proved, opened = await _chat_limits_round(two_workers, round_)
+        if proved or round_ == 4:
+            break
+        await close_all(opened)
+        deadline = time.monotonic() + 10
+        while True:  # until the closed chats have given their places back
+            probe, _, refused = await open_chats(two_workers.base, f"198.18.9.{round_}", 1)
+            await close_all(probe)
+            if not refused:
+                break
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)  # and the probe's
+    try:
+        assert proved, "every connection of 4 rounds went to the same worker"
+        await opened[0][1].close()
+        deadline = time.monotonic() + 10
+        while True:
+            more, _, refused = await open_chats(two_workers.base, "198.18.10.1", 1)
+            if more:
+                opened += more
+                break
+            assert refused == [503] and time.monotonic() < deadline
+            await asyncio.sleep(0.2)
+    finally:
+        await close_all(opened)
+
+
+async def test_the_operator_sees_whether_the_citizen_on_the_other_worker_is_connected(two_workers: Server) -> None:
+    """The citizen's widget on one worker, the operator's console on the other: the console shows the citizen
+    connected, then gone when the widget closes (a presence update, no reload), then back; an operator's reply
+    while the widget is on the other worker is delivered, while it is away not."""
+    seen = await presence_across(two_workers.base, two_workers.base, operator_token(str(two_workers.db)))
+    assert seen == {"online": [True, False, True], "delivered": [True, False]}

@@ -28,7 +28,7 @@ import contextlib
 import inspect
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -57,6 +57,8 @@ MAX_REPLY_CHARS = 2000
 HISTORY_INQUIRIES = 50
 RELAY_CHANNEL = "chat"
 """Event-bus channel of live chat frames for sockets on other processes."""
+PRESENCE_CHANNEL = "presence"
+"""Event-bus channel of "this session's citizen connected or went away" (``{"session_id"}``)."""
 CHAT_TEXT_CHARS = 1000
 """The text of a chat's record: the citizen's messages to the operator, joined, at most this long."""
 
@@ -205,6 +207,9 @@ class OperatorDesk:
         self._previews: dict[str, str | None] = {}
         self._closing: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.presence: Callable[[Collection[str]], Awaitable[set[str]]] | None = None
+        """Several processes: those of the given sessions with a chat socket open on any process (the
+        store's ``chat_sockets``); None: this process's hub is the whole truth."""
         queue.listeners.append(self._on_queue_change)
 
     # -- connections ----------------------------------------------------------------------------
@@ -229,17 +234,34 @@ class OperatorDesk:
         event = {"waiting": "queued"}.get(item.status, item.status)
         if item.status in ("closed", "cancelled", "expired"):
             self._previews.pop(item.id, None)
+        self._spawn_broadcast(event, item)
+
+    def _spawn_broadcast(self, event: str, item: Handoff) -> None:
         if not self.links:
             return
         task = asyncio.get_running_loop().create_task(self.broadcast(event, item))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def presence_changed(self, session_id: str, origin: str | None = None) -> None:
+        """The citizen of a session connected or went away (on this or, heard over the bus, another process):
+        every operator gets the queue again with ``citizen_online`` as it is now (event ``presence``)."""
+        item = self.queue.for_session(session_id)
+        if item is not None and item.status in ("waiting", "claimed"):
+            self._spawn_broadcast("presence", item)
+
+    def presence_heard(self, payload: dict[str, Any], origin: str | None) -> None:
+        """A :data:`PRESENCE_CHANNEL` event (from any process, this one included)."""
+        session_id = payload.get("session_id")
+        if isinstance(session_id, str):
+            self.presence_changed(session_id, origin)
+
     async def broadcast(self, event: str, item: Handoff) -> None:
         """Tell every operator what changed in the queue, with the whole queue as it is now."""
         if item.status in ("waiting", "claimed"):
             await self._fill_previews([item])
-        frame = {"type": "queue", "event": event, "handoff": self._item(item), **await self.state()}
+        state, online = await self._state([item])
+        frame = {"type": "queue", "event": event, "handoff": self._item(item, online), **state}
         await self._send(self.links, frame)
 
     # -- the queue as operators see it ----------------------------------------------------------
@@ -265,18 +287,39 @@ class OperatorDesk:
         for h in missing:
             self._previews[h.id] = last.get(h.session_id)
 
-    def _item(self, item: Handoff) -> dict[str, Any]:
+    async def _online(self, items: Iterable[Handoff]) -> set[str]:
+        """The sessions of ``items`` whose citizen has a chat socket open (on any process, when several)."""
+        sessions = {h.session_id for h in items}
+        here = {s for s in sessions if self.hub.sessions.get(s)}
+        if self.presence is None or not sessions - here:
+            return here
+        try:
+            return here | await self.presence(sessions - here)
+        except Exception:
+            log.exception("operator.presence_failed")
+            return here
+
+    def _item(self, item: Handoff, online: set[str]) -> dict[str, Any]:
         data = item.to_json()
         data["position"] = self.queue.position(item.id)
         data["preview"] = self._previews.get(item.id)
-        data["citizen_online"] = bool(self.hub.sessions.get(item.session_id))
+        data["citizen_online"] = item.session_id in online or bool(self.hub.sessions.get(item.session_id))
         return data
 
     async def state(self) -> dict[str, list[dict[str, Any]]]:
         """``{"waiting": [...], "claimed": [...]}``: the open chats, oldest first."""
+        return (await self._state())[0]
+
+    async def _state(self, also: Iterable[Handoff] = ()) -> tuple[dict[str, list[dict[str, Any]]], set[str]]:
+        """The state and the online sessions (of it and ``also``). The lists are taken again after the store
+        has answered: a frame never shows the queue as it was before a claim or close made meanwhile (the
+        console would close the chat it has just opened)."""
+        items = [*self.queue.list(), *self.queue.claimed(), *also]
+        await self._fill_previews(items)
+        online = await self._online(items)
         waiting, claimed = list(self.queue.list()), list(self.queue.claimed())
-        await self._fill_previews([*waiting, *claimed])
-        return {"waiting": [self._item(h) for h in waiting], "claimed": [self._item(h) for h in claimed]}
+        return ({"waiting": [self._item(h, online) for h in waiting],
+                 "claimed": [self._item(h, online) for h in claimed]}, online)
 
     # -- claiming -------------------------------------------------------------------------------
 
@@ -343,10 +386,12 @@ class OperatorDesk:
         stored = await self._store_message(item, "operator", operator, text)
         to_citizen = {"type": "operator_message", "id": stored["id"], "handoff_id": item.id, "text": text,
                       "at": stored["at"]}
-        delivered = await self.hub.send(item.session_id, to_citizen)
+        delivered = await self.hub.send(item.session_id, to_citizen) > 0
         relayed = await self._relay(item.session_id, to_citizen, operator, None)
-        # delivered: to a widget socket of this process; relayed: handed to the other workers and nodes
-        message = {**stored, "text": text, "delivered": delivered > 0, "relayed": relayed}
+        if not delivered and relayed and self.presence is not None:
+            delivered = bool(await self._online([item]))  # a widget socket of another process takes it
+        # delivered: the citizen's widget is connected (to this or another process); relayed: handed to the others
+        message = {**stored, "text": text, "delivered": delivered, "relayed": relayed}
         to_operator = {"type": "message", "handoff_id": item.id, "message": message}
         await self._send(self._of(operator), to_operator)
         await self._relay(None, None, operator, to_operator)  # the operator's tabs on other processes
@@ -421,10 +466,11 @@ class OperatorDesk:
 
         asked, said = await self.store.read(select)
         await self._fill_previews([item])
+        online = await self._online([item])
         for row in asked:
             ids = json.loads(row.pop("candidates") or "[]")
             row["candidates"] = [{"entry_id": i, "title": _entry_title(kb, i) or i} for i in ids[:5]]
-        return {"type": "history", "handoff_id": item.id, "handoff": self._item(item), "inquiries": asked,
+        return {"type": "history", "handoff_id": item.id, "handoff": self._item(item, online), "inquiries": asked,
                 "messages": said}
 
     # -- closing --------------------------------------------------------------------------------

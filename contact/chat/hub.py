@@ -130,6 +130,8 @@ class ChatHub:
         """Every open chat socket, with or without a session yet (closed on shutdown), and its activity."""
         self._now = now
         self._tasks: set[asyncio.Task[int]] = set()
+        self.on_presence: list[Callable[[str], None]] = []
+        """Called with a session id when its first socket opens or its last one closes."""
 
     @property
     def sockets(self) -> Collection[web.WebSocketResponse]:
@@ -162,10 +164,14 @@ class ChatHub:
         return len(idle[:limit])
 
     def add(self, session_id: str, ws: web.WebSocketResponse) -> None:
-        self.sessions.setdefault(session_id, set()).add(ws)
+        sockets = self.sessions.setdefault(session_id, set())
+        first = not sockets
+        sockets.add(ws)
         presence = self.present.get(ws)
         if presence is not None:
             presence.session_id = session_id
+        if first:
+            self._presence_changed(session_id)
 
     def discard(self, session_id: str | None, ws: web.WebSocketResponse) -> None:
         if session_id is None:
@@ -175,6 +181,14 @@ class ChatHub:
             sockets.discard(ws)
             if not sockets:
                 del self.sessions[session_id]
+                self._presence_changed(session_id)
+
+    def _presence_changed(self, session_id: str) -> None:
+        for listener in self.on_presence:
+            try:
+                listener(session_id)
+            except Exception:
+                log.exception("chat.presence_listener_failed")
 
 
     async def send(self, session_id: str, frame: dict[str, Any]) -> int:

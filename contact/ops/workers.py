@@ -24,10 +24,10 @@ workers could not start, 1 otherwise. Workers tag their log lines with ``"worker
 
 Before forking it also makes what the workers share: the rate-limit buckets in shared memory
 (``contact.web.limiters.SharedBuckets``) and the directory of prometheus_client's multiprocess mode, so
-that ``/metrics`` reports the whole node. Conversations, handoffs, chat relays, reloads and sign-in
-lock-outs go through the store (``contact.store.conversations``, ``events``, ``counters``), so any
-worker continues what another began. Still per worker: the open-chat limits. See docs/scale-out.md
-("Several worker processes").
+that ``/metrics`` reports the whole node. Conversations, handoffs, chat relays, reloads, sign-in
+lock-outs, the open-chat limits and whether a citizen is connected go through the store
+(``contact.store.conversations``, ``events``, ``counters``, ``chat_sockets``), so any worker continues what
+another began. See docs/scale-out.md ("Several worker processes").
 """
 
 from __future__ import annotations

@@ -357,6 +357,7 @@
       var unread = S.unread[h.id] ? "（新着 " + S.unread[h.id] + "）" : "";
       mine.appendChild(el("li", { class: h.id === S.conv ? "current" : null }, [
         el("span", { class: "preview", lang: h.lang, text: label(h) + unread }),
+        el("span", { class: "meta", text: h.citizen_online ? "接続中" : "未接続（再接続したときに届きます）" }),
         el("button", { type: "button", class: "secondary", "aria-label": "開く: " + label(h), text: h.id === S.conv ? "表示中" : "開く",
           on: function () { openConv(h); send({ type: "history", handoff_id: h.id }); } })]));
     });

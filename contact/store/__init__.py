@@ -10,7 +10,8 @@ module            what
 ``maintenance``   retention (purge) and online backup
 ``conversations`` what a conversation remembers (ward, topic, offered candidates), with expiry
 ``events``        the event bus between workers and nodes (SQLite polled, PostgreSQL LISTEN/NOTIFY)
-``counters``      counts every process shares: failed sign-ins
+``counters``      counts every process shares: failed sign-ins, rate-limit buckets (PostgreSQL)
+``chat_sockets``  the open chat sockets of every process: open-chat limits, is the citizen connected
 ================  ================================================================================
 
 The store is used by the core and the rooms above it; it never imports :mod:`contact.web` or

@@ -13,6 +13,7 @@ version a database file is at, and an older file is upgraded in place at open.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import json
@@ -20,7 +21,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from sqlite_utils.db import jsonify_if_needed
 from contact.analysis import voice
 from contact.analysis.phrasings import usable_phrasing  # the rules live with the review code
 from contact.config import TOKYO
-from contact.store import conversations, counters, events, pg
+from contact.store import chat_sockets, conversations, counters, events, pg
 from contact.store.conversations import CONVERSATION_TTL, Conversation
 
 log = structlog.get_logger(__name__)
@@ -203,19 +204,40 @@ def _v6(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7(db: sqlite_utils.Database) -> None:
+    """Limits every worker and node shares: the citizens' rate-limit buckets (used with PostgreSQL, see
+    :mod:`contact.store.counters`) and the open chat sockets of every process (open-chat limits and whether
+    a citizen is connected, :mod:`contact.store.chat_sockets`)."""
+    db["rate_buckets"].create(  # type: ignore[union-attr]
+        {"key": str, "tokens": float, "at": float, "passed": int},
+        pk="key",
+        not_null={"key", "tokens", "at", "passed"},
+    )
+    db["rate_buckets"].create_index(["at"])  # type: ignore[union-attr]
+    db["chat_sockets"].create(  # type: ignore[union-attr]
+        {"id": str, "process": str, "client": str, "session_id": str, "opened_at": float, "seen_at": float},
+        pk="id",
+        not_null={"id", "process", "client", "opened_at", "seen_at"},
+    )
+    db["chat_sockets"].create_index(["session_id"])  # type: ignore[union-attr]
+    db["chat_sockets"].create_index(["client"])  # type: ignore[union-attr]
+    db["chat_sockets"].create_index(["process"])  # type: ignore[union-attr]
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 """Migration n (1-based) brings a database from version n-1 to n. Append, never edit."""
 
 
 def connect(path: str, durability: str = "full") -> sqlite_utils.Database:
-    """A connection to the log: a SQLite file (WAL), or PostgreSQL for a ``postgresql://`` URL."""
+    """A connection to the log: a SQLite file (WAL), or PostgreSQL for a ``postgresql://`` URL. ``durability``
+    is the setting (``full``, ``normal``) or ``off`` for the connection of rows that need not outlive a crash."""
     if pg.is_postgres(path):
         return pg.connect(path)  # type: ignore[return-value]  # the same calls; see contact.store.pg
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+    conn.execute(f"PRAGMA synchronous={ {'full': 'FULL', 'off': 'OFF'}.get(durability, 'NORMAL') }")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA foreign_keys=ON")
     return sqlite_utils.Database(conn)
@@ -284,6 +306,8 @@ class InquiryLog:
         self._pool: Any = None  # PostgreSQL: a connection pool for reads
         self._local = threading.local()
         self._cached: list[sqlite_utils.Database] = []  # SQLite: the executor threads' kept connections
+        self._ephemeral: concurrent.futures.ThreadPoolExecutor | None = None  # SQLite: see _write
+        self._ephemeral_db: sqlite_utils.Database | None = None
         self._swept = time.monotonic()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -324,10 +348,14 @@ class InquiryLog:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self._ephemeral is not None:
+            self._ephemeral.shutdown(wait=True)
+            self._ephemeral = None
         for db in self._cached:
             with contextlib.suppress(Exception):
                 db.conn.close()
         self._cached.clear()
+        self._ephemeral_db = None
 
     @property
     def healthy(self) -> bool:
@@ -375,6 +403,68 @@ class InquiryLog:
         """One more failed sign-in for each key (restarting a key's count when its window has passed);
         atomic in the database, so every worker and node counts into the same figures."""
         await self.read(lambda db: counters.count_failure(db, keys, time.time(), window))
+
+    async def take_token(self, key: str, per_second: float, burst: float) -> float:
+        """One request of ``key`` against its rate-limit bucket in the database, shared by every node
+        (PostgreSQL): 0.0 when it may pass, else the seconds to wait (:func:`contact.store.counters.take_token`)."""
+        return float(await self.read(lambda db: counters.take_token(db, key, per_second, burst)))
+
+    # -- open chat sockets of every process (contact.store.chat_sockets) ---------------------------
+
+    async def _write(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
+        """``fn(db)`` in one write transaction on a connection the executor thread keeps, for the rows that
+        only matter while the processes live (open chat sockets). SQLite: that connection commits without
+        waiting for the disk (``synchronous=OFF``; after a crash the rows are stale anyway, and the WAL stays
+        consistent), so that opening a chat does not wait for an fsync; PostgreSQL: the read pool."""
+
+        def run(db: sqlite_utils.Database) -> Any:
+            with write_transaction(db):
+                return fn(db)
+
+        if self._pool is not None or self._thread is None:
+            return await self.read(run)
+
+        def work() -> Any:
+            if self._ephemeral_db is None:
+                self._ephemeral_db = connect(self.path, "off")
+                self._cached.append(self._ephemeral_db)
+            return run(self._ephemeral_db)
+
+        if self._ephemeral is None:  # one thread: this process's writes never wait for each other's lock
+            self._ephemeral = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="chat-sockets")
+        return await asyncio.get_running_loop().run_in_executor(self._ephemeral, work)
+
+    async def admit_chat_socket(self, socket_id: str, process: str, client: str, total_limit: int,
+                                per_client_limit: int, force: bool = False) -> str | None:
+        """Count an open chat socket for every process; None when admitted, else the limit that refused it."""
+        now = time.time()
+        refused = await self._write(lambda db: chat_sockets.admit(db, socket_id, process, client, now, total_limit,
+                                                                  per_client_limit, force))
+        return None if refused is None else str(refused)
+
+    async def release_chat_socket(self, socket_id: str) -> None:
+        await self._write(lambda db: chat_sockets.release(db, socket_id))
+
+    async def bind_chat_socket(self, socket_id: str, session_id: str | None) -> None:
+        now = time.time()
+        await self._write(lambda db: chat_sockets.bind(db, socket_id, session_id, now))
+
+    async def chat_sockets_heartbeat(self, process: str, stopping: bool = False) -> None:
+        """Refresh this process's open sockets (or, ``stopping``, forget them)."""
+        now = time.time()
+        if stopping:
+            await self._write(lambda db: chat_sockets.forget_process(db, process))
+        else:
+            await self._write(lambda db: chat_sockets.heartbeat(db, process, now))
+
+    async def online_sessions(self, session_ids: Collection[str]) -> set[str]:
+        """Those of ``session_ids`` whose citizen has a chat socket open on any process."""
+        now = time.time()
+        return set(await self.read_cached(lambda db: chat_sockets.online(db, session_ids, now)))
+
+    async def open_chat_sockets(self) -> int:
+        now = time.time()
+        return int(await self.read_cached(lambda db: chat_sockets.count(db, now)))
 
     async def forget_login_failures(self, keys: Sequence[str]) -> None:
         """A successful sign-in: the name's failures no longer count."""
@@ -441,6 +531,7 @@ class InquiryLog:
                 db.execute("DELETE FROM events WHERE at < ? AND id < (SELECT MAX(id) FROM events)",
                            [now - events.KEEP_SECONDS])
                 db.execute("DELETE FROM login_failures WHERE since < ?", [now - counters.KEEP_SECONDS])
+                db.execute("DELETE FROM rate_buckets WHERE at < ?", [now - counters.BUCKET_KEEP_SECONDS])
         except DATABASE_ERRORS as exc:
             log.warning("db.sweep_failed", error=describe_error(exc))
 

@@ -241,7 +241,21 @@ CREATE TABLE synonym_edits (
     author TEXT, at TEXT NOT NULL);
 """
 
-MIGRATIONS: Sequence[str] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7 = """
+ALTER TABLE inquiries ADD COLUMN rowid BIGSERIAL;  -- SQLite's insertion order: the console's previews and
+                                                   -- histories sort a session's questions by it
+CREATE TABLE rate_buckets (
+    key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, at DOUBLE PRECISION NOT NULL, passed BIGINT NOT NULL);
+CREATE INDEX idx_rate_buckets_at ON rate_buckets (at);
+CREATE TABLE chat_sockets (
+    id TEXT PRIMARY KEY, process TEXT NOT NULL, client TEXT NOT NULL, session_id TEXT,
+    opened_at DOUBLE PRECISION NOT NULL, seen_at DOUBLE PRECISION NOT NULL);
+CREATE INDEX idx_chat_sockets_session_id ON chat_sockets (session_id);
+CREATE INDEX idx_chat_sockets_client ON chat_sockets (client);
+CREATE INDEX idx_chat_sockets_process ON chat_sockets (process);
+"""
+
+MIGRATIONS: Sequence[str] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 """Step n brings a database from version n-1 to n, as :data:`contact.store.inquiry_log.MIGRATIONS` does."""
 
 _LOCK_KEY = 7_302_014  # pg_advisory_xact_lock: one node migrates at a time

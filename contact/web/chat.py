@@ -61,12 +61,13 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from contact.chat import frames
+from contact.chat.desk import PRESENCE_CHANNEL
 from contact.chat.handoffs import HANDOFF_REASONS, Handoff, HandoffQueue
 from contact.chat.hub import ChatHub, ChatLimits, TokenBucket, contact_info, handoff_frame, send_frame
 from contact.errors import ApiError, BadRequest, NotFound, Unavailable
 from contact.requests import LANGS, parse_ask, parse_feedback
-from contact.store import events
-from contact.store.inquiry_log import LogUnavailable
+from contact.store import chat_sockets, events
+from contact.store.inquiry_log import DATABASE_ERRORS, LogUnavailable
 from contact.web.keys import (
     ASSISTANT,
     CHAT_HUB,
@@ -81,6 +82,7 @@ from contact.web.keys import (
     SETTINGS,
 )
 from contact.web.pages import static_response
+from contact.web.ratelimit import CHAT_PLACE
 from intents.compose import ContactPoint
 from knowledge.schema import WARDS
 
@@ -110,6 +112,8 @@ class ChatConnection:
     violations: int = 0
     touch: Callable[[], None] = field(default=lambda: None)
     """Called for each message that counts as the citizen's activity (any known type but ``ping``)."""
+    place: str | None = None
+    """This socket's row in the open chats of every process (``--workers N``, PostgreSQL), or None."""
     bucket: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:
@@ -124,13 +128,19 @@ class ChatConnection:
             frame["reply_to"] = reply_to
         await self.send(frame)
 
-    def bind(self, session_id: str) -> None:
+    async def bind(self, session_id: str | None) -> None:
+        """This socket speaks for ``session_id`` now (None: it is closing). The store's row first, then the
+        hub, whose presence change tells the operators (of every process: they read the row)."""
         if session_id == self.session_id:
             return
+        shared = self.app[LIMITS].shared_chats
+        if shared is not None:
+            await shared.bind(self.place, session_id)
         hub = self.app[CHAT_HUB]
         hub.discard(self.session_id, self.ws)
         self.session_id = session_id
-        hub.add(session_id, self.ws)
+        if session_id is not None:
+            hub.add(session_id, self.ws)
 
     async def receive_text(self, data: str) -> None:
         if not self.bucket.take():
@@ -192,7 +202,7 @@ class ChatConnection:
             raise BadRequest(f"'ward' must be one of: {', '.join(WARDS)}", "invalid_field")
         if session_id is not None:  # the same rules as an ask's: one the server did not issue is replaced
             session_id = parse_ask({"text": "-", "session_id": session_id}, 1).session_id
-        self.bind(session_id or uuid.uuid4().hex)
+        await self.bind(session_id or uuid.uuid4().hex)
         assert self.session_id is not None
         known_ward = await self.app[ASSISTANT].session_ward(self.session_id, ward)
         now = self.app[CLOCK].now()
@@ -221,7 +231,7 @@ class ChatConnection:
         request = parse_ask(body, self.app[SETTINGS].max_text_chars)
         ticket = self.app[HANDOFFS].for_session(request.session_id) if request.session_id else None
         if ticket is not None and ticket.status == "claimed" and OPERATOR_DESK in self.app:
-            self.bind(ticket.session_id)  # an operator has the chat: the message is for them, not the bot
+            await self.bind(ticket.session_id)  # an operator has the chat: the message is for them, not the bot
             sent = await self.app[OPERATOR_DESK].from_citizen(ticket, request.text)
             ack: dict[str, Any] = {"type": "received", "handoff_id": ticket.id, "message_id": sent["id"]}
             if reply_to is not None:
@@ -232,7 +242,7 @@ class ChatConnection:
             raise Unavailable("the knowledge base is not loaded yet; please try again shortly")
         self.lang = request.lang
         answer = await self.app[ASSISTANT].ask(request)
-        self.bind(answer["session_id"])
+        await self.bind(answer["session_id"])
         frame = {"type": "answer", **answer}
         if reply_to is not None:
             frame["reply_to"] = reply_to
@@ -249,7 +259,7 @@ class ChatConnection:
 
     async def _handoff(self, reason: str, reply_to: str | None, inquiry_id: str | None = None) -> None:
         if self.session_id is None:
-            self.bind(uuid.uuid4().hex)
+            await self.bind(uuid.uuid4().hex)
         assert self.session_id is not None
         now = self.app[CLOCK].now()
         queue = self.app[HANDOFFS]
@@ -318,7 +328,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
         hub.touch(ws)
 
     hub.opened(ws, expire)
-    conn = ChatConnection(request.app, ws, limits, touch=touch)
+    conn = ChatConnection(request.app, ws, limits, touch=touch, place=request.get(CHAT_PLACE))
     log.info("chat.open")
     try:
         async with idle:
@@ -341,9 +351,12 @@ async def chat(request: web.Request) -> web.StreamResponse:
             async with asyncio.timeout(5.0):
                 await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
     finally:
-        hub.closed(ws)
-        hub.discard(conn.session_id, ws)
-        log.info("chat.close", code=ws.close_code)
+        try:
+            with contextlib.suppress(Exception):
+                await conn.bind(None)  # the citizen is gone (from the shared row first, then from the hub)
+        finally:
+            hub.closed(ws)
+            log.info("chat.close", code=ws.close_code)
     return ws
 
 
@@ -408,28 +421,69 @@ async def _chat_ctx(app: web.Application) -> AsyncIterator[None]:
         return queue.for_session(session_id) is not None  # waiting for or talking to an operator
 
     def make_room() -> bool:
-        """Every place is taken: end the chat idle longest (past busy_idle_timeout) for a new one."""
+        """Every place is taken: end the chat idle longest (past busy_idle_timeout) for a new one (of this
+        process's chats: each process ends its own)."""
         made = hub.expire_idle(limits.busy_idle_timeout, with_operator, limit=1) > 0
         if made:
-            log.info("chat.idle_replaced", open=chats.total)
+            log.info("chat.idle_replaced", open_here=len(hub.sockets))
         return made
 
     async def sweep() -> None:
-        """While the chat is busy, end the chats idle for busy_idle_timeout."""
+        """While the chat is busy (counting every process's chats), end the chats idle for busy_idle_timeout."""
         interval = min(5.0, limits.busy_idle_timeout / 4)
         while True:
             await asyncio.sleep(interval)
-            if chats.total_limit and chats.total >= limits.busy_share * chats.total_limit:
+            if chats.total_limit and await app[LIMITS].open_chats() >= limits.busy_share * chats.total_limit:
                 ended = hub.expire_idle(limits.busy_idle_timeout, with_operator)
                 if ended:
-                    log.info("chat.busy_idle_closed", closed=ended, open=chats.total)
+                    log.info("chat.busy_idle_closed", closed=ended, open_here=len(hub.sockets))
 
+    async def heartbeat() -> None:
+        """Several processes: keep this process's rows of open chats alive (a dead process's go stale)."""
+        while True:
+            await asyncio.sleep(chat_sockets.HEARTBEAT_SECONDS)
+            if shared_chats is not None:
+                await shared_chats.flush()
+            if hub.sockets:
+                with contextlib.suppress(LogUnavailable, *DATABASE_ERRORS):
+                    await store.chat_sockets_heartbeat(events.PROCESS_ID)
+
+    def presence(session_id: str) -> None:
+        """A session's first socket opened or its last one closed: the operators see whether the citizen is
+        connected (every process's operators when several processes serve: over the event bus)."""
+        if queue.for_session(session_id) is None:
+            return  # nobody waits for or talks to an operator: no console shows it
+        if shared:
+            task = asyncio.get_running_loop().create_task(
+                _publish_quietly(store, PRESENCE_CHANNEL, {"session_id": session_id}))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        elif OPERATOR_DESK in app:
+            app[OPERATOR_DESK].presence_changed(session_id)
+
+    shared_chats = app[LIMITS].shared_chats
+    shared = shared_chats is not None
+    tasks: set[asyncio.Task[None]] = set()
+    hub.on_presence.append(presence)
     app[LIMITS].make_room = make_room
-    sweeper = asyncio.get_running_loop().create_task(sweep())
+    background = [asyncio.get_running_loop().create_task(sweep())]
+    if shared:
+        background.append(asyncio.get_running_loop().create_task(heartbeat()))
     yield
-    sweeper.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sweeper
+    for task in background:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if shared:
+        with contextlib.suppress(LogUnavailable, *DATABASE_ERRORS):
+            await store.chat_sockets_heartbeat(events.PROCESS_ID, stopping=True)
+
+
+async def _publish_quietly(store: Any, channel: str, payload: dict[str, Any]) -> None:
+    try:
+        await store.publish(channel, payload, origin=events.PROCESS_ID)
+    except LogUnavailable:
+        log.warning("chat.presence_not_broadcast")
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -30,7 +30,8 @@ staff analyse inquiries, they do not take calls or chats). The page ``/operator/
      "entry_id"?, "ward"?, "text"?}
     {"type": "ping"}                                    {"type": "pong"}
                                                         pushed: {"type": "queue", "event": "queued" | "claimed" |
-                                                          "closed" | "cancelled" | "expired", "handoff",
+                                                          "closed" | "cancelled" | "expired" | "presence"
+                                                          (the citizen connected or went away), "handoff",
                                                           "waiting", "claimed"} to every operator;
                                                           {"type": "message", …} with the citizen's messages
                                                           to the operator who has the chat
@@ -55,7 +56,16 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from contact.analysis.filters import FIRST_DATE, LAST_DATE
 from contact.chat import frames
-from contact.chat.desk import CHANNELS, RELAY_CHANNEL, RESOLUTIONS, OperatorDesk, Refused, parse_record, record_inquiry
+from contact.chat.desk import (
+    CHANNELS,
+    PRESENCE_CHANNEL,
+    RELAY_CHANNEL,
+    RESOLUTIONS,
+    OperatorDesk,
+    Refused,
+    parse_record,
+    record_inquiry,
+)
 from contact.chat.suggest import MAX_QUERY_CHARS, suggester_for
 from contact.errors import ApiError, BadRequest, Unavailable
 from contact.store import events
@@ -71,6 +81,7 @@ from contact.web.keys import (
     HANDOFFS,
     INQUIRY_LOG,
     KNOWLEDGE,
+    LIMITS,
     OPERATOR_DESK,
     SETTINGS,
 )
@@ -343,6 +354,9 @@ async def _desk_ctx(app: web.Application) -> AsyncIterator[None]:
     app[OPERATOR_DESK] = OperatorDesk(app[HANDOFFS], app[CHAT_HUB], app[INQUIRY_LOG], app[ASSISTANT].masker,
                                       app[CLOCK], lambda: app[KNOWLEDGE].engine.kb)
     app[EVENTS].subscribe(RELAY_CHANNEL, app[OPERATOR_DESK].relayed)  # frames for sockets held here
+    if app[LIMITS].shared_chats is not None:  # several processes: a citizen may be connected to another one
+        app[OPERATOR_DESK].presence = app[INQUIRY_LOG].online_sessions
+        app[EVENTS].subscribe(PRESENCE_CHANNEL, app[OPERATOR_DESK].presence_heard)
     suggester_for(app[KNOWLEDGE].engine)  # index the names before the first operator types
     yield
 

@@ -23,7 +23,8 @@ household or phone usually has a whole /64). Client addresses are not logged.
 
 To limit a new unauthenticated endpoint, add ``(METHOD, canonical path)`` to :data:`CITIZEN_ENDPOINTS`
 (CORS for the widget origins then applies to it as well, see :mod:`contact.web.security`). The limiters
-themselves are in :mod:`contact.web.limiters`.
+themselves, and where they count (this process's memory, the node's shared memory, the database for
+every node), are in :mod:`contact.web.limiters`.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from contact.web.keys import LIMITS, SETTINGS
-from contact.web.limiters import Limits
+from contact.web.keys import INQUIRY_LOG, LIMITS, SETTINGS
+from contact.web.limiters import ChatStore, Limits, TakeToken
 from contact.web.middleware import error_response
 
 log = structlog.get_logger(__name__)
@@ -55,6 +56,10 @@ CITIZEN_ENDPOINTS: frozenset[tuple[str, str]] = frozenset({
     ("POST", "/api/v1/login"),  # besides its own lock-out after failed sign-ins
 })
 """(method, canonical route path) of the endpoints anyone can call without signing in."""
+
+
+CHAT_PLACE = web.RequestKey("chat_place", str | None)  # type: ignore[arg-type]
+"""The chat socket's row in the shared open-chat counts (:class:`contact.web.limiters.SharedChats`), or None."""
 
 
 def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -125,31 +130,39 @@ async def citizen_limits(request: web.Request, handler: Handler) -> web.StreamRe
     limits = request.app[LIMITS]
     key = client_key(request, limits.trust_proxy)
     if limits.requests is not None:
-        wait = limits.requests.hit(key)
+        wait = await limits.wait(key)
         if wait > 0:
             log.info("rate_limited", endpoint=endpoint, retry_after=round(wait, 2))
             return _too_many("too many requests from your address; please wait {seconds} seconds and try again",
                              wait)
     if endpoint != CHAT_PATH:
         return await handler(request)
-    refused = limits.chats.acquire(key)
+    refused, place = await limits.open_chat(key)
     if refused == "total" and limits.make_room is not None and limits.make_room():
-        limits.chats.admit(key)  # in the place of the idle chat now closing
-        refused = None
+        refused, place = await limits.open_chat(key, force=True)  # in the place of the idle chat now closing
     if refused == "per_client":
-        log.info("chat.refused", limit="per_client", open=limits.chats.total)
+        log.info("chat.refused", limit="per_client")
         return _too_many("too many open chats from your address; close one or wait {seconds} seconds", 30,
                          code="too_many_chats")
     if refused == "total":
-        log.warning("chat.refused", limit="total", open=limits.chats.total)
+        log.warning("chat.refused", limit="total")
         return _too_many("the chat is busy; please use the form or call 044-200-3939 (retry in {seconds} seconds)",
                          30, status=503, code="too_many_chats")
+    request[CHAT_PLACE] = place
     try:
         return await handler(request)  # for a WebSocket this returns when the chat ends
     finally:
-        limits.chats.release(key)
+        await limits.close_chat(key, place)
 
 
 def setup_limits(app: web.Application) -> None:
     """Build the limiters from the app's settings (the middleware is :func:`citizen_limits`)."""
-    app[LIMITS] = Limits.from_settings(app[SETTINGS])
+    def take_token() -> TakeToken | None:  # the inquiry log, once open (PostgreSQL: the buckets of every node)
+        store = app.get(INQUIRY_LOG)
+        return store.take_token if store is not None and store.healthy else None
+
+    def chat_store() -> ChatStore | None:
+        store = app.get(INQUIRY_LOG)
+        return store if store is not None and store.healthy else None
+
+    app[LIMITS] = Limits.from_settings(app[SETTINGS], take_token, chat_store)

@@ -1,9 +1,10 @@
 // Browser test of the operator console with a citizen in the widget, driven by tests/test_operator_browser.py.
 //
-//   node tests/browser/operator.spec.mjs BASE_URL ARTIFACT_DIR OPERATOR_NAME PASSWORD
+//   node tests/browser/operator.spec.mjs BASE_URL ARTIFACT_DIR OPERATOR_NAME PASSWORD [OPERATOR_BASE_URL]
 //
 // Two browser contexts on Debian's Chromium (playwright-core, no browser download): a citizen on the demo page
-// and an operator who signs in at /login. Prints {"event": "step", ...} lines, then one {"event": "result", ...}.
+// of BASE_URL and an operator who signs in at /login of OPERATOR_BASE_URL (BASE_URL when not given; another
+// node of the same service in tests/test_nodes_browser.py). Prints {"event": "step", ...} lines, then one {"event": "result", ...}.
 // Exit code 0 when every check passed.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +13,8 @@ import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
-const [base, artifacts = 'test-artifacts', operatorName, password] = process.argv.slice(2);
+const [base, artifacts = 'test-artifacts', operatorName, password, operatorArg] = process.argv.slice(2);
+const opBase = operatorArg || base;
 if (!base || !operatorName || !password) {
   console.error('usage: node operator.spec.mjs BASE_URL ARTIFACT_DIR OPERATOR_NAME PASSWORD');
   process.exit(2);
@@ -90,7 +92,7 @@ try {
   op.on('console', (m) => {  // CSP refusals and script errors; the 401 of the signed-out first visit is expected
     if (m.type() === 'error' && !m.text().includes('status of 401')) pageErrors.push('operator console: ' + m.text());
   });
-  await op.goto(base + '/operator/');
+  await op.goto(opBase + '/operator/');
   await op.waitForURL(/\/login\?next=/, { timeout: 10000 });
   check('signed out: the console sends the operator to /login', op.url().includes('next=%2Foperator%2F'), op.url());
   await op.locator('#name').fill(operatorName);
@@ -153,6 +155,8 @@ try {
   const waiting = op.locator('#waiting li', { hasText: '住民票はいくらですか' });
   await waiting.waitFor({ timeout: 10000 });
   check('the waiting chat shows the citizen\'s last question', true);
+  check('the waiting chat shows the citizen connected', !(await waiting.innerText()).includes('未接続'),
+    await waiting.innerText());
   result.screenshots.push(path.join(artifacts, 'operator-console.png'));
   await op.screenshot({ path: result.screenshots.at(-1), fullPage: true });
   result.axe.console = await runAxe(op, 'operator console');
