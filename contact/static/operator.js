@@ -20,7 +20,7 @@
     note: ["メモは2000文字までです。", "r-note"], entry_id: ["選んだ回答候補が見つかりません。候補を選び直してください。", "q"]
   };
   var S = { me: null, role: null, csrf: null, items: [], active: -1, picked: null, timer: null, abort: null, seq: 0,
-    pickWhenReady: false, context: null, ws: null, tries: 0, waiting: [], claimed: [], conv: null, closing: null,
+    pickWhenReady: false, context: null, ws: null, tries: 0, waiting: [], claimed: [], listedMine: {}, conv: null, closing: null,
     unread: {} };
 
   // -- helpers ---------------------------------------------------------------------------------------
@@ -354,6 +354,7 @@
     var others = 0;
     S.claimed.forEach(function (h) {
       if (h.claimed_by !== S.me) { others++; return; }
+      S.listedMine[h.id] = true;
       var unread = S.unread[h.id] ? "（新着 " + S.unread[h.id] + "）" : "";
       mine.appendChild(el("li", { class: h.id === S.conv ? "current" : null }, [
         el("span", { class: "preview", lang: h.lang, text: label(h) + unread }),
@@ -363,7 +364,11 @@
     });
     if (!mine.children.length) mine.appendChild(el("li", { class: "muted", text: "対応中のチャットはありません。" }));
     if (others) mine.appendChild(el("li", { class: "muted", text: "ほかのオペレーターが対応中: " + others + "件" }));
-    if (S.conv && S.conv !== S.closing && !S.claimed.some(function (h) { return h.id === S.conv && h.claimed_by === S.me; })) {
+    // A chat no longer listed as ours has ended elsewhere (another tab, a timeout) — once a queue frame has
+    // listed it as ours: a frame built before our claim reached every process (nodes answer in their own
+    // time) must not close the chat the claim just opened.
+    if (S.conv && S.conv !== S.closing && S.listedMine[S.conv]
+        && !S.claimed.some(function (h) { return h.id === S.conv && h.claimed_by === S.me; })) {
       endConv("このチャットは終了しました。");
     }
   }
