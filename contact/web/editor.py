@@ -109,10 +109,18 @@ async def _object(request: web.Request) -> dict[str, Any]:
     return body
 
 
-async def _current(request: web.Request, entry_id: str) -> tuple[dict[str, Any] | None, dict[str, Edit]]:
+async def _current(request: web.Request, entry_id: str) -> dict[str, Any] | None:
     edits = await _edits(request)
     shipped = await asyncio.get_running_loop().run_in_executor(None, editor.shipped_of, request.app[KNOWLEDGE])
-    return editor.current(shipped, edits, entry_id), edits
+    return editor.current(shipped, edits, entry_id)
+
+
+async def _existing(request: web.Request, entry_id: str) -> dict[str, Any]:
+    """The entry's current document, or 404 when there is none."""
+    current = await _current(request, entry_id)
+    if current is None:
+        raise NotFound(f"no entry '{entry_id}'")
+    return current
 
 
 async def _validated(request: web.Request, edits: dict[str, Edit]) -> None:
@@ -131,7 +139,7 @@ async def _save(request: web.Request, principal: Principal, edit: Edit, based_on
         edits = await _edits(request)
         latest = edits.get(edit.entry_id)
         if (latest.version if latest else 0) != based_on:
-            current, _ = await _current(request, edit.entry_id)
+            current = await _current(request, edit.entry_id)
             raise Conflict(f"{edit.entry_id} was changed by {latest.author if latest else '?'} since version "
                            f"{based_on}; reopen it", latest.version if latest else 0, current)
         candidate = {**edits, edit.entry_id: edit}
@@ -140,7 +148,7 @@ async def _save(request: web.Request, principal: Principal, edit: Edit, based_on
             saved = await request.app[INQUIRY_LOG].read(
                 lambda db: kb_edits.save_version(db, edit, based_on, INTEGRITY_ERRORS))
         except kb_edits.Conflict as exc:
-            current, _ = await _current(request, edit.entry_id)
+            current = await _current(request, edit.entry_id)
             raise Conflict(f"{edit.entry_id} was changed since version {based_on}; reopen it", exc.current,
                            current) from exc
     await audit(request, principal, f"kb.{edit.action}", edit.entry_id, kind=edit.kind, version=saved.version,
@@ -194,9 +202,7 @@ async def open_entry(request: web.Request) -> web.Response:
     """One entry's current document (before ``{{phone:ID}}`` is filled in), version and YAML."""
     await require(request, EDITOR)
     entry_id = _entry_id(request)
-    current, _ = await _current(request, entry_id)
-    if current is None:
-        raise NotFound(f"no entry '{entry_id}'")
+    current = await _existing(request, entry_id)
     return _json({**current, "yaml": document_yaml(current["document"])})
 
 
@@ -209,7 +215,7 @@ async def save_entry(request: web.Request) -> web.Response:
     kind = body.get("kind")
     document = body.get("document")
     based_on = _int(body.get("base_version"), "base_version")
-    current, _ = await _current(request, entry_id)
+    current = await _current(request, entry_id)
     if not isinstance(kind, str) or kind not in FILE_KINDS:
         raise BadRequest(f"'kind' must be one of: {', '.join(FILE_KINDS)}", "invalid_field")
     if current is not None and kind != current["kind"]:
@@ -230,7 +236,7 @@ async def delete_entry(request: web.Request) -> web.Response:
     if not request.query.get("base_version"):
         raise BadRequest("'base_version' is required", "invalid_parameter")
     based_on = _query_int(request, "base_version", 0)
-    current, _ = await _current(request, entry_id)
+    current = await _current(request, entry_id)
     if current is None or current["deleted"]:
         raise NotFound(f"no entry '{entry_id}'")
     edit = Edit(entry_id, current["kind"], based_on + 1, "delete", None, principal.name, _now(request))
@@ -242,9 +248,7 @@ async def entry_versions(request: web.Request) -> web.Response:
     """Every version of an entry, newest first; version 0 is the shipped YAML."""
     await require(request, EDITOR)
     entry_id = _entry_id(request)
-    current, _ = await _current(request, entry_id)
-    if current is None:
-        raise NotFound(f"no entry '{entry_id}'")
+    current = await _existing(request, entry_id)
     stored = await request.app[INQUIRY_LOG].read(lambda db: kb_edits.versions(db, entry_id))
     items = [_version_json(e) for e in reversed(stored)]
     if current["shipped"]:
@@ -271,9 +275,7 @@ async def entry_diff(request: web.Request) -> web.Response:
     """The unified diff between two versions (``from``, ``to``; default: the one before the current, the current)."""
     await require(request, EDITOR)
     entry_id = _entry_id(request)
-    current, _ = await _current(request, entry_id)
-    if current is None:
-        raise NotFound(f"no entry '{entry_id}'")
+    current = await _existing(request, entry_id)
     to = _query_int(request, "to", current["version"], 0, 10**12)
     frm = _query_int(request, "from", max(0, to - 1), 0, 10**12)
     docs = []
@@ -294,9 +296,7 @@ async def revert_entry(request: web.Request) -> web.Response:
     body = await _object(request)
     to = _int(body.get("to_version"), "to_version")  # JSON integers only
     based_on = _int(body.get("base_version"), "base_version")
-    current, _ = await _current(request, entry_id)
-    if current is None:
-        raise NotFound(f"no entry '{entry_id}'")
+    current = await _existing(request, entry_id)
     exists, doc = await _document_at(request, entry_id, to)
     if not exists:
         raise NotFound(f"{entry_id} has no version {to}")
@@ -510,7 +510,7 @@ async def decide_phrasing(request: web.Request) -> web.Response:
     row = rows[0]
     saved = None
     if status == "accepted":
-        current, _ = await _current(request, row["entry_id"])
+        current = await _current(request, row["entry_id"])
         if current is None or current["deleted"]:
             raise NotFound(f"the proposal's entry '{row['entry_id']}' no longer exists")
         doc = editor.with_phrasing(current["document"], current["kind"], row["text"])
