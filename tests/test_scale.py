@@ -94,6 +94,19 @@ async def frame(ws: Any, kind: str, **match: Any) -> dict[str, Any]:
                 return got  # type: ignore[no-any-return]
 
 
+async def operator_elsewhere(session: aiohttp.ClientSession, operator_base: str, token: str,
+                             citizen_process: Any) -> Any:
+    """An operator console WebSocket held by another process than the citizen's: new connections until the
+    kernel hands one to another worker (or node)."""
+    for _ in range(40):
+        candidate = await session.ws_connect(operator_base.replace("http", "ws") + "/api/v1/operator/ws",
+                                             headers={"Authorization": f"Bearer {token}"})
+        if (await frame(candidate, "welcome"))["process"] != citizen_process:
+            return candidate
+        await candidate.close()
+    raise AssertionError("no operator connection on another process")
+
+
 async def presence_across(citizen_base: str, operator_base: str, token: str) -> dict[str, list[bool]]:
     """A citizen's chat on one process, the operator's console on another: ``citizen_online`` as the console
     sees it while the citizen waits, after the widget is closed and after it reconnects, and ``delivered`` of
@@ -105,15 +118,7 @@ async def presence_across(citizen_base: str, operator_base: str, token: str) -> 
         await citizen.send_json({"type": "hello"})
         welcome = await frame(citizen, "welcome")
         session_id, citizen_process = welcome["session_id"], welcome["process"]
-        op = None
-        for _ in range(40):
-            candidate = await session.ws_connect(operator_base.replace("http", "ws") + "/api/v1/operator/ws",
-                                                 headers={"Authorization": f"Bearer {token}"})
-            if (await frame(candidate, "welcome"))["process"] != citizen_process:
-                op = candidate
-                break
-            await candidate.close()
-        assert op is not None, "no operator connection on another process"
+        op = await operator_elsewhere(session, operator_base, token, citizen_process)
         await citizen.send_json({"type": "handoff"})
         handoff_id = (await frame(citizen, "handoff", status="queued"))["handoff_id"]
         seen["online"].append((await frame(op, "queue", event="queued"))["handoff"]["citizen_online"])
@@ -149,15 +154,7 @@ async def handoff_across(citizen_base: str, operator_base: str, token: str) -> d
         await citizen.send_json({"type": "hello"})
         welcome = await frame(citizen, "welcome")
         session_id, citizen_process = welcome["session_id"], welcome["process"]
-        op = None
-        for _ in range(40):  # new connections until one is held by another process than the citizen's
-            candidate = await session.ws_connect(operator_base.replace("http", "ws") + "/api/v1/operator/ws",
-                                                 headers={"Authorization": f"Bearer {token}"})
-            if (await frame(candidate, "welcome"))["process"] != citizen_process:
-                op = candidate
-                break
-            await candidate.close()
-        assert op is not None, "no operator connection on another process"
+        op = await operator_elsewhere(session, operator_base, token, citizen_process)
         await citizen.send_json({"type": "handoff"})
         handoff_id = (await frame(citizen, "handoff", status="queued"))["handoff_id"]
         queued = await frame(op, "queue", event="queued")
