@@ -82,7 +82,6 @@ class MappedRows:
         self._map.madvise(mmap.MADV_RANDOM)  # rows are read a few at a time: no read-ahead
         self.rows = np.frombuffer(self._map, dtype=dtype, count=shape[0] * shape[1], offset=offset).reshape(shape)
         self.position = position
-        self.shape, self.dtype = shape, dtype
 
     def __getitem__(self, ids: Any) -> Any:
         return self.rows[self.position[ids]]
