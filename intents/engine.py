@@ -326,6 +326,8 @@ class Engine:
         self._first_fusion = (FusionWeights.load(list(self.cascade.first))
                               if self.cascade.first and set(self.cascade.first) != set(self.dense) else None)
         self._ward_factors: dict[str, dict[int, float]] = {}
+        self.lexical_calls = 0
+        """Questions the cascade answered with the lexical ranking alone, no encoder asked."""
         self.slow_calls = 0
         """Questions for which the cascade called the encoders after its first stage."""
         self.settled_calls = 0
@@ -550,6 +552,11 @@ class Engine:
         lexical = tuple(self.rank(u, ward, limit=20))
         scores = {self._by_id[c.entry_id]: c.score for c in lexical}
         factors = self.ward_factors(u.entities.ward or ward)
+        # The cascade's first step: a decisive lexical ranking that covers the question needs no encoder.
+        alone = fuse(scores, {}, LEXICAL_ONLY, factors)
+        if self.cascade.lexical_decisive(alone, lexical[0].coverage if lexical else 0.0, self.thresholds.answer):
+            self.lexical_calls += 1
+            return self._ranked(u, ward, lexical, alone)
         if self._first_fusion is None:
             return self._ranked(u, ward, lexical, fuse(scores, self._similarities(u, self.dense), self.fusion, factors))
         # The cascade: the fast encoders first; the slower ones only when that ranking is not decisive.

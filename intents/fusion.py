@@ -69,25 +69,38 @@ LEXICAL_ONLY = FusionWeights(1.0, {})
 
 @dataclass(frozen=True)
 class Cascade:
-    """Which encoders rank first, and when that ranking is decisive enough to skip the others: the
-    slower encoder costs about ten times the rest of a question, so it is asked only when needed."""
+    """When a ranking is decisive enough to skip the encoders still to come. The lexical ranking comes
+    first: when it is decisive and its best entry covers the question, no encoder is asked. Else the
+    ``first`` encoders rank with it, and the slower ones (about ten times the rest of a question) are
+    asked only when that ranking is not decisive either."""
 
     first: tuple[str, ...] = ()
     margin: float = 0.0
     """Decisive: the best fused score leads the second by at least this share of itself."""
+    lexical: float | None = None
+    """The same share for the lexical ranking alone; None: the encoders always rank."""
 
     @classmethod
     def load(cls, encoders: Sequence[str], path: Path = DEFAULT_PATH) -> Cascade:
         row = _table(path).get("cascade") or {}
+        lexical = row.get("lexical_margin")
+        lexical = float(lexical) if lexical is not None and encoders else None
         first = tuple(e for e in row.get("first", ()) if e in encoders)
         if not first or set(first) == set(encoders):
-            return cls()
-        return cls(first, float(row.get("margin", 0.0)))
+            return cls(lexical=lexical)
+        return cls(first, float(row.get("margin", 0.0)), lexical)
 
-    def decisive(self, ranked: Sequence[Scored]) -> bool:
+    def decisive(self, ranked: Sequence[Scored], margin: float | None = None) -> bool:
+        """Whether the best of ``ranked`` leads the second by ``margin`` (default: :attr:`margin`) of itself."""
+        margin = self.margin if margin is None else margin
         if len(ranked) < 2 or ranked[0].score <= 0:
             return True
-        return (ranked[0].score - ranked[1].score) / ranked[0].score >= self.margin
+        return (ranked[0].score - ranked[1].score) / ranked[0].score >= margin
+
+    def lexical_decisive(self, ranked: Sequence[Scored], coverage: float, enough: float) -> bool:
+        """Whether the lexical ranking alone decides: decisive by :attr:`lexical`, and its best entry's
+        coverage of the question at least ``enough`` (the encoders' confidence is not needed to answer)."""
+        return self.lexical is not None and bool(ranked) and coverage >= enough and self.decisive(ranked, self.lexical)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from intents.engine import Engine
 from intents.evaluate import CUTOFF, LabelledQuery
-from intents.fusion import Cascade, FusionWeights, Scored, fuse
+from intents.fusion import LEXICAL_ONLY, Cascade, FusionWeights, Scored, fuse
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Prepared:
     lexical: dict[int, float]
     similarities: dict[str, npt.NDArray[np.float32]]
     factors: dict[int, float]
+    coverage: float = 0.0
+    """The best lexical candidate's coverage of the question (the cascade's lexical step needs it)."""
 
 
 def prepare(engine: Engine, queries: Iterable[LabelledQuery]) -> list[Prepared]:
@@ -34,10 +36,11 @@ def prepare(engine: Engine, queries: Iterable[LabelledQuery]) -> list[Prepared]:
             continue
         u = engine.understand(q.query)
         ward = u.entities.ward
-        lexical = {engine._by_id[c.entry_id]: c.score for c in engine.rank(u, ward, limit=20)}
+        candidates = engine.rank(u, ward, limit=20)
+        lexical = {engine._by_id[c.entry_id]: c.score for c in candidates}
         sims = {n: ix.similarities(ix.query_vector(u.normalized)) for n, ix in engine.dense.items()}
         factors = engine.ward_factors(ward)
-        out.append(Prepared(q, lexical, sims, factors))
+        out.append(Prepared(q, lexical, sims, factors, candidates[0].coverage if candidates else 0.0))
     return out
 
 
@@ -62,25 +65,32 @@ def _rank_of_expected(engine: Engine, fused: Sequence[Scored], query: LabelledQu
 
 
 def cascade_metrics(engine: Engine, prepared: Sequence[Prepared], cascade: Cascade, first: FusionWeights,
-                    full: FusionWeights) -> tuple[float, float, float]:
-    """(top-1, MRR at 5, share of questions that reach the second stage) of the cascade."""
-    top1 = rr = slow = 0.0
+                    full: FusionWeights) -> tuple[float, float, float, float]:
+    """(top-1, MRR at 5, share of questions that reach the second stage, share decided lexically, no
+    encoder asked) of the cascade, as :meth:`Engine._stage_one` runs it."""
+    top1 = rr = slow = alone = 0.0
     for p in prepared:
-        first_sims = {n: v for n, v in p.similarities.items() if n in cascade.first}
-        fused = fuse(p.lexical, first_sims, first, p.factors)
-        if not cascade.decisive(fused):
-            slow += 1
-            fused = fuse(p.lexical, p.similarities, full, p.factors)
+        fused = fuse(p.lexical, {}, LEXICAL_ONLY, p.factors)
+        if cascade.lexical_decisive(fused, p.coverage, engine.thresholds.answer):
+            alone += 1
+        else:
+            first_sims = {n: v for n, v in p.similarities.items() if n in cascade.first}
+            fused = fuse(p.lexical, first_sims, first if cascade.first else full, p.factors)
+            if cascade.first and not cascade.decisive(fused):
+                slow += 1
+                fused = fuse(p.lexical, p.similarities, full, p.factors)
         rank = _rank_of_expected(engine, fused, p.query)
         if rank:
             top1 += rank == 1
             rr += 1.0 / rank
     n = max(1, len(prepared))
-    return top1 / n, rr / n, slow / n
+    return top1 / n, rr / n, slow / n, alone / n
 
 
 MARGINS = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 1.0)
 """Cascade margins tried: 0 never asks the second stage, 1 always does."""
+LEXICAL_MARGINS = (None, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2)
+"""Margins of the lexical step tried: None always asks the encoders."""
 
 def grid(encoders: Sequence[str]) -> list[FusionWeights]:
     """Weight settings to try: the lexical share, its split among the encoders, and the pool size."""
@@ -147,15 +157,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if cascade.first:
         # The cascade with the weights of fusion.yaml: how much each margin buys and what it costs.
         first, full = FusionWeights.load(list(cascade.first)), FusionWeights.load(names)
-        print(f"cascade: first {list(cascade.first)}, then {names}; margin in fusion.yaml {cascade.margin}")
-        for margin in MARGINS:
-            trial = Cascade(cascade.first, margin)
+        print(f"cascade: first {list(cascade.first)}, then {names}; margin in fusion.yaml {cascade.margin}, "
+              f"lexical margin {cascade.lexical}")
+        trials = [(f"margin {m:.2f}", Cascade(cascade.first, m, cascade.lexical)) for m in MARGINS]
+        trials += [(f"lexical {m}", Cascade(cascade.first, cascade.margin, m)) for m in LEXICAL_MARGINS]
+        for tag, trial in trials:
             figures2 = {(label, part): cascade_metrics(engine, prepared[part], trial, first, full)
                         for label, (engine, prepared) in sets.items() for part in ("tune", "check")}
             objective = sum(figures2[(label, "tune")][1] for label in sets) / len(sets)
-            cells = " ".join(f"{label}/{part} top1 {f[0]:.3f} mrr {f[1]:.3f} second {f[2]:.0%}"
+            cells = " ".join(f"{label}/{part} top1 {f[0]:.3f} mrr {f[1]:.3f} lexical {f[3]:.0%} second {f[2]:.0%}"
                              for (label, part), f in figures2.items())
-            print(f"margin {margin:.2f} objective {objective:.3f} | {cells}")
+            print(f"{tag} objective {objective:.3f} | {cells}")
     tmp.cleanup()
     return 0
 

@@ -169,7 +169,8 @@ async def test_an_encoder_that_cannot_load_leaves_the_service_lexical_and_says_s
 async def test_the_service_fuses_by_default_and_reports_it(client) -> None:  # type: ignore[no-untyped-def]
     ready = await (await client.get("/readyz")).json()
     assert ready["matcher"] == "fused" and ready["encoders"] == ["use", "e5"]
-    asked = {"text": "住民票の写しはどこで取れますか", "debug": True}
+    # A paraphrase the lexical ranking alone does not decide (the cascade's lexical step would skip the encoders).
+    asked = {"text": "住民票って何処でもらえる?", "debug": True}
     body = await (await client.post("/api/v1/ask", json=asked)).json()
     assert body["kind"] == "answer"
     features = body["explain"]["candidates"][0]["features"]
@@ -272,9 +273,41 @@ def test_the_tuners_cascade_replays_the_engines_ranking() -> None:
         queries = [LabelledQuery(text, (top,))]
         prepared = prepare(engine, queries)
         first, full = FusionWeights.load(["use"]), FusionWeights.load(["use", "e5"])
-        top1, _, _ = cascade_metrics(engine, prepared, engine.cascade, first, full)
+        top1 = cascade_metrics(engine, prepared, engine.cascade, first, full)[0]
         assert top1 == 1.0, (text, top)
         assert engine.respond(text, Context(now=now)).candidates[0].entry_id == top
     prepared = prepare(engine, [LabelledQuery(t, ("-",)) for t in texts])
     assert cascade_metrics(engine, prepared, Cascade(("use",), 0.0), first, full)[2] == 0.0
     assert cascade_metrics(engine, prepared, Cascade(("use",), 1.0), first, full)[2] == 1.0
+    # Without the lexical step every question reaches the encoders; with it, as many as the engine
+    # itself decides lexically (the same questions, asked of the engine with the memo off).
+    assert cascade_metrics(engine, prepared, Cascade(("use",), 0.1, None), first, full)[3] == 0.0
+    before = engine.lexical_calls
+    for text in texts:
+        engine.first_stage(text)
+    alone = cascade_metrics(engine, prepared, engine.cascade, first, full)[3]
+    assert alone == (engine.lexical_calls - before) / len(texts)
+
+
+def test_a_decisive_lexical_ranking_that_covers_the_question_asks_no_encoder() -> None:
+    """The cascade's lexical step: a question that names one entry outright is ranked without encoding it
+    (no encoder call, no cosine features); a paraphrase whose words decide less still gets the encoders' view."""
+    engine = Engine(load(MINI_KB), memo_size=0, encoders=[load_encoder("use"), load_encoder("e5")],
+                    cache_dir=EMBEDDING_CACHE)
+    assert engine.cascade.lexical is not None
+    calls: list[str] = []
+    for index in engine.dense.values():
+        queries = index.encoder.queries
+        index.query_vector = lambda text, q=queries: (calls.append(text), q([text])[0])[1]  # type: ignore[assignment]
+
+    def encoded(text: str) -> bool:
+        calls.clear()
+        engine.first_stage(text)
+        return bool(calls)
+
+    decided = [t for t in ("住民票の写し", "印鑑登録", "転入届", "犬の登録", "マイナンバーカード") if not encoded(t)]
+    assert decided, "some question that names its entry must be decided lexically"
+    assert engine.lexical_calls >= len(decided)
+    ranked = engine.first_stage(decided[0])
+    assert not any(k.startswith("cosine:") for c in ranked[2] for k, _ in c.features)
+    assert encoded("住民票って何処でもらえる?"), "a loose paraphrase is encoded"
