@@ -166,7 +166,8 @@ async def test_an_encoder_that_cannot_load_leaves_the_service_lexical_and_says_s
     assert body["kind"] == "answer"
 
 
-async def test_the_service_fuses_by_default_and_reports_it(client) -> None:  # type: ignore[no-untyped-def]
+async def test_the_service_fuses_by_default_and_reports_it(client, settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import admin_headers
     ready = await (await client.get("/readyz")).json()
     assert ready["matcher"] == "fused" and ready["encoders"] == ["use", "e5"]
     # A paraphrase the lexical ranking alone does not decide (the cascade's lexical step would skip the encoders).
@@ -175,6 +176,12 @@ async def test_the_service_fuses_by_default_and_reports_it(client) -> None:  # t
     assert body["kind"] == "answer"
     features = body["explain"]["candidates"][0]["features"]
     assert "cosine:use" in features and "lexical" in features
+    # One that names its entry outright is decided lexically, and /metrics counts it.
+    asked = {"text": "住民票の写しはどこで取れますか", "debug": True}
+    body = await (await client.post("/api/v1/ask", json=asked)).json()
+    assert body["kind"] == "answer" and "cosine:use" not in body["explain"]["candidates"][0]["features"]
+    metrics = await (await client.get("/metrics", headers=admin_headers(settings))).text()
+    assert "contact_dense_cascade_lexical 1.0" in metrics
 
 
 async def test_a_new_question_is_understood_once_and_the_slower_encoder_runs_on_its_own_thread() -> None:

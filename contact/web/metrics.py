@@ -82,6 +82,9 @@ class _StateCollector(Collector):
             for name in state.encoder_names:
                 encoders.add_metric([name], int(name in engine.dense))
             yield encoders
+            yield GaugeMetricFamily("contact_dense_cascade_lexical", "New questions the cascade ranked with the "
+                                    "lexical features alone: decisive and covered, no encoder asked.",
+                                    value=engine.lexical_calls)
             yield GaugeMetricFamily("contact_dense_cascade_calls", "New questions for which the cascade asked the "
                                     "slower encoder too.", value=engine.slow_calls)
             yield GaugeMetricFamily("contact_dense_cascade_settled", "New questions the cascade left undecided "
