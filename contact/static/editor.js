@@ -37,36 +37,11 @@
   };
   var S = { csrf: null, open: null, tab: "search", drafts: {} };
 
-  function $(id) { return document.getElementById(id); }
-  function el(tag, attrs, kids) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      var v = attrs[k];
-      if (v === undefined || v === null) return;
-      if (k === "text") node.textContent = v;
-      else if (k === "on") node.addEventListener("click", v);
-      else node.setAttribute(k, v);
-    });
-    (kids || []).forEach(function (kid) { if (kid) node.appendChild(typeof kid === "string" ? document.createTextNode(kid) : kid); });
-    return node;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+  var C = window.Console, $ = C.$, el = C.el, clear = C.clear, toLogin = C.toLogin;  // console.js
   function say(text) { $("status").textContent = text; }
-  function toLogin() { location.assign("/login?next=" + encodeURIComponent("/editor/")); }
 
   function api(path, options) {
-    options = options || {};
-    var headers = { Accept: "application/json" };
-    if (options.body !== undefined) headers["Content-Type"] = "application/json";
-    if (options.method && options.method !== "GET" && S.csrf) headers["X-CSRF-Token"] = S.csrf;
-    return fetch(path, { method: options.method || "GET", headers: headers, credentials: "same-origin",
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined }).then(function (r) {
-      if (r.status === 401) { toLogin(); throw new Error("signed out"); }
-      return r.json().then(function (body) {
-        if (!r.ok) { var e = new Error((body.error && body.error.message) || ("HTTP " + r.status)); e.status = r.status; e.body = body; throw e; }
-        return body;
-      });
-    });
+    return C.request(path, Object.assign({ csrf: S.csrf }, options)).then(C.bodyOf);
   }
 
   // -- the entry form ---------------------------------------------------------------------------------

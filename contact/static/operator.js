@@ -5,7 +5,7 @@
 (function () {
   "use strict";
 
-  var $ = function (id) { return document.getElementById(id); };
+  var C = window.Console, $ = C.$, el = C.el;  // console.js
   var q = $("q"), list = $("suggestions"), detail = $("detail"), form = $("record-form");
   var KINDS = { procedure: "手続き", faq: "FAQ", office: "庁舎", window: "窓口", life_event: "ライフイベント", calendar: "開庁日" };
   var VERDICT = { answer: "回答", clarify: "聞き返し", fallback: "回答なし", handoff: "オペレーター希望", smalltalk: "あいさつ等", operator: "オペレーター記録" };
@@ -24,36 +24,12 @@
     unread: {} };
 
   // -- helpers ---------------------------------------------------------------------------------------
-  function el(tag, attrs, kids) {
-    var n = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      var v = attrs[k];
-      if (k === "text") n.textContent = v;
-      else if (k === "on") n.addEventListener("click", v);
-      else if (v !== null && v !== undefined && v !== false) n.setAttribute(k, v);
-    });
-    (kids || []).forEach(function (c) { if (c) n.appendChild(c); });
-    return n;
-  }
   function say(id, text) { $(id).textContent = ""; setTimeout(function () { $(id).textContent = text; }, 30); }
-  function toLogin() { location.assign("/login?next=" + encodeURIComponent("/operator/")); }
   function hhmm(iso) { return (iso || "").slice(11, 16); }
   function safeUrl(u) {
     try { var x = new URL(u); return /^https?:$/.test(x.protocol) ? x.href : null; } catch (e) { return null; }
   }
-  function api(path, options) {
-    options = options || {};
-    var headers = { Accept: "application/json" };
-    if (options.body !== undefined) headers["Content-Type"] = "application/json";
-    if (options.method && options.method !== "GET" && S.csrf) headers["X-CSRF-Token"] = S.csrf;
-    return fetch(path, { method: options.method || "GET", headers: headers, credentials: "same-origin",
-      body: options.body === undefined ? undefined : JSON.stringify(options.body), signal: options.signal })
-      .then(function (r) {
-        if (r.status === 401) { toLogin(); throw new Error("signed out"); }
-        return r.json().then(function (b) { return { status: r.status, ok: r.ok, body: b }; },
-          function () { return { status: r.status, ok: r.ok, body: {} }; });
-      });
-  }
+  function api(path, options) { return C.request(path, Object.assign({ csrf: S.csrf }, options)); }
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
     var ta = el("textarea", { class: "sr-only", "aria-hidden": "true", tabindex: "-1" });

@@ -14,19 +14,7 @@
   var SVG = "http://www.w3.org/2000/svg";
   var S = { csrf: null, offset: 0, loaded: {}, generation: {}, loading: null, tab: "overview", lastDay: null };
 
-  function $(id) { return document.getElementById(id); }
-  function el(tag, attrs, kids) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      var v = attrs[k];
-      if (v === undefined || v === null) return;
-      if (k === "text") node.textContent = v;
-      else if (k === "on") node.addEventListener("click", v);
-      else node.setAttribute(k, v);
-    });
-    (kids || []).forEach(function (kid) { if (kid) node.appendChild(typeof kid === "string" ? document.createTextNode(kid) : kid); });
-    return node;
-  }
+  var C = window.Console, $ = C.$, el = C.el, clear = C.clear, toLogin = C.toLogin;  // console.js
   function svg(tag, attrs, text) {
     var node = document.createElementNS(SVG, tag);
     Object.keys(attrs || {}).forEach(function (k) { if (attrs[k] !== null && attrs[k] !== undefined) node.setAttribute(k, attrs[k]); });
@@ -37,8 +25,6 @@
   function jpDay(iso) { return +iso.slice(5, 7) + "月" + +iso.slice(8, 10) + "日"; }
   function pct(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
   function say(text) { $("status").textContent = text; }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
-  function toLogin() { location.assign("/login?next=" + encodeURIComponent("/staff/")); }
 
   // A view's requests belong to the load that made them: when a newer load of the same view has begun
   // (a filter changed while the last answer was still on its way), the older answer is dropped instead
@@ -46,18 +32,9 @@
   var STALE = new Error("stale");
   function api(path, options) {
     var owner = S.loading;
-    options = options || {};
-    var headers = { Accept: "application/json" };
-    if (options.body) headers["Content-Type"] = "application/json";
-    if (options.method && options.method !== "GET" && S.csrf) headers["X-CSRF-Token"] = S.csrf;
-    return fetch(path, { method: options.method || "GET", headers: headers, credentials: "same-origin",
-      body: options.body ? JSON.stringify(options.body) : undefined }).then(function (r) {
-      if (r.status === 401) { toLogin(); throw new Error("signed out"); }
-      return r.json().then(function (body) {
-        if (owner && S.generation[owner.name] !== owner.generation) throw STALE;
-        if (!r.ok) throw new Error((body.error && body.error.message) || ("HTTP " + r.status));
-        return body;
-      });
+    return C.request(path, Object.assign({ csrf: S.csrf }, options)).then(function (res) {
+      if (owner && S.generation[owner.name] !== owner.generation) throw STALE;
+      return C.bodyOf(res);
     });
   }
 

@@ -365,4 +365,5 @@ def setup_auth(app: web.Application) -> None:
     app.cleanup_ctx.append(_admin_token_ctx)
     app.add_routes(routes)
     app.add_routes([asset_route("/login", "login.html"), asset_route("/static/login.js", "login.js"),
-                    asset_route("/static/console.css", "console.css")])
+                    asset_route("/static/console.css", "console.css"),
+                    asset_route("/static/console.js", "console.js")])

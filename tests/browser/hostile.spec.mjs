@@ -12,7 +12,7 @@
 // Prints one JSON object per line: {"event": "step", ...} as it goes, last {"event": "result", ...}.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, checks, emit, failed, launch } from './harness.mjs';
 
 const [base, artifacts = 'test-artifacts'] = process.argv.slice(2);
 if (!base) {
@@ -20,13 +20,6 @@ if (!base) {
   process.exit(2);
 }
 mkdirSync(artifacts, { recursive: true });
-const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-const checks = [];
-function check(name, ok, detail) {
-  checks.push({ name, ok: !!ok, detail });
-  emit({ event: 'step', name, ok: !!ok, detail });
-  if (!ok) throw new Error(`check failed: ${name}${detail === undefined ? '' : ' — ' + JSON.stringify(detail)}`);
-}
 
 const W = '#kawasaki-chat';
 const USER_INJECTIONS = [
@@ -62,12 +55,7 @@ const inspect = (page) => page.evaluate(() => {
   };
 });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const result = { event: 'result', ok: false, checks, screenshots: [] };
 try {
   // ------------------------------------------------ 1. the widget's rendering alone (CSP bypassed)
@@ -135,7 +123,7 @@ try {
   await strict.close();
   result.ok = checks.every((c) => c.ok);
 } catch (err) {
-  result.error = String(err && err.stack ? err.stack : err);
+  await failed(browser, result, err, { artifacts, prefix: 'hostile-' });
 } finally {
   await browser.close();
   emit(result);

@@ -6,13 +6,10 @@
 // of BASE_URL and an operator who signs in at /login of OPERATOR_BASE_URL (BASE_URL when not given; another
 // node of the same service in tests/test_nodes_browser.py). Prints {"event": "step", ...} lines, then one {"event": "result", ...}.
 // Exit code 0 when every check passed.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, checks, emit, failed, launch, runAxe } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const [base, artifacts = 'test-artifacts', operatorName, password, operatorArg] = process.argv.slice(2);
 const opBase = operatorArg || base;
 if (!base || !operatorName || !password) {
@@ -21,13 +18,6 @@ if (!base || !operatorName || !password) {
 }
 mkdirSync(artifacts, { recursive: true });
 
-const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-const checks = [];
-function check(name, ok, detail) {
-  checks.push({ name, ok: !!ok, detail });
-  emit({ event: 'step', name, ok: !!ok, detail });
-  if (!ok) throw new Error(`check failed: ${name}${detail === undefined ? '' : ' — ' + JSON.stringify(detail)}`);
-}
 
 const W = '#kawasaki-chat';
 const botAnswers = (page) => page.locator(`${W} .log > .msg.b`);
@@ -40,34 +30,10 @@ async function citizenAsks(page, text) {
     .querySelectorAll('.log > .msg.b').length >= n, [before + 1], { timeout: 15000 });
 }
 
-// Evaluated through the DevTools protocol, not as a <script>: the console's CSP (script-src 'self') stays on.
-const AXE_SOURCE = readFileSync(AXE, 'utf8');
-
-async function runAxe(page, label) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-    });
-    return {
-      violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
-        targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })),
-      passes: r.passes.length,
-    };
-  });
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(`axe ${label}: no serious or critical violations`, serious.length === 0, serious);
-  return result;
-}
 
 const focusedId = (page) => page.evaluate(() => document.activeElement && document.activeElement.id);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const result = { event: 'result', ok: false, checks, axe: {}, screenshots: [] };
 const pageErrors = [];
 try {
@@ -203,16 +169,7 @@ try {
   check('no page errors', pageErrors.length === 0, pageErrors);
   result.ok = checks.every((c) => c.ok);
 } catch (err) {
-  result.error = String(err && err.stack ? err.stack : err);
-  for (const context of browser.contexts()) {
-    for (const p of context.pages()) {
-      try {
-        const file = path.join(artifacts, `operator-failure-${result.screenshots.length}.png`);
-        await p.screenshot({ path: file, fullPage: true });
-        result.screenshots.push(file);
-      } catch { /* the page may be gone */ }
-    }
-  }
+  await failed(browser, result, err, { artifacts, prefix: 'operator-' });
 } finally {
   await browser.close();
   emit(result);

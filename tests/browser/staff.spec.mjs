@@ -5,44 +5,18 @@
 // Drives Debian's Chromium with playwright-core. Prints {"event": "step", …} lines, then one
 // {"event": "result", …}; exit code 0 when every check passed.
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, checks, emit, failed, launch, runAxe } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const [base, artifacts = 'test-artifacts', expectedJson = '{}'] = process.argv.slice(2);
 const expected = JSON.parse(expectedJson);
 mkdirSync(artifacts, { recursive: true });
-const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-const checks = [];
-function check(name, ok, detail) {
-  checks.push({ name, ok: !!ok, detail });
-  emit({ event: 'step', name, ok: !!ok, detail });
-  if (!ok) throw new Error(`check failed: ${name}${detail === undefined ? '' : ' — ' + JSON.stringify(detail)}`);
-}
 const num = (n) => n.toLocaleString('ja-JP');
 
-async function runAxe(page, label) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-    });
-    return { violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
-      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })) };
-  });
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(`axe ${label}: no serious or critical violations`, serious.length === 0, serious);
-  return result;
-}
 const status = (page, text) => page.waitForFunction((t) => document.getElementById('status').textContent.includes(t),
   text, { timeout: 20000 });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launch();
 const result = { event: 'result', ok: false, checks, axe: {}, screenshots: [] };
 try {
   // bypassCSP: only so that the test can inject axe-core; the page itself runs under the service's CSP.
@@ -207,17 +181,8 @@ try {
   check('no script errors', errors.length === 0, errors);
   result.ok = checks.every((c) => c.ok);
 } catch (err) {
-  result.error = String(err && err.stack ? err.stack : err);
-  for (const context of browser.contexts()) {
-    for (const p of context.pages()) {
-      try {
-        const file = path.join(artifacts, `staff-failure-${result.screenshots.length}.png`);
-        await p.screenshot({ path: file, fullPage: true });
-        result.screenshots.push(file);
-        result.error += '\n--- status: ' + (await p.locator('#status').innerText());
-      } catch { /* the page may be gone */ }
-    }
-  }
+  await failed(browser, result, err, { artifacts, prefix: 'staff-',
+    describe: async (p) => 'status: ' + (await p.locator('#status').innerText()) });
 } finally {
   await browser.close();
   emit(result);

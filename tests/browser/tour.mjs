@@ -9,16 +9,13 @@
 // to the pages (test-artifacts/before, test-artifacts/after); the checks live in the *.spec.mjs tests.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch } from './harness.mjs';
 
 const [base, out = 'test-artifacts/tour', accountsJson = '{}'] = process.argv.slice(2);
 const accounts = JSON.parse(accountsJson);
 mkdirSync(out, { recursive: true });
 const W = '#kawasaki-chat';
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launch();
 const saved = [];
 async function shot(page, name, fullPage = false) {
   const file = path.join(out, name);

@@ -8,12 +8,9 @@
 // Exit code 0 when every check passed.
 import { createInterface } from 'node:readline';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, checks, emit, failed, launch, runAxe } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const [base, artifacts = 'test-artifacts'] = process.argv.slice(2);
 if (!base) {
   console.error('usage: node widget.spec.mjs BASE_URL [ARTIFACT_DIR]');
@@ -22,7 +19,6 @@ if (!base) {
 mkdirSync(artifacts, { recursive: true });
 for (const old of readdirSync(artifacts)) if (/^failure-\d+\.png$/.test(old)) rmSync(path.join(artifacts, old));
 
-const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 const lines = createInterface({ input: process.stdin });
 const waiting = [];
 const received = [];
@@ -32,12 +28,6 @@ const signal = (name) => new Promise((resolve, reject) => {
   if (received.length) check(received.shift()); else waiting.push(check);
 });
 
-const checks = [];
-function check(name, ok, detail) {
-  checks.push({ name, ok: !!ok, detail });
-  emit({ event: 'step', name, ok: !!ok, detail });
-  if (!ok) throw new Error(`check failed: ${name}${detail === undefined ? '' : ' — ' + JSON.stringify(detail)}`);
-}
 
 // -- helpers over the widget's shadow DOM (Playwright's CSS locators pierce open shadow roots) --------
 const W = '#kawasaki-chat';
@@ -68,39 +58,13 @@ async function askByKeyboard(page, text) {
   return waitForAnswerCount(page, before + 1);
 }
 
-async function runAxe(page, label) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-    });
-    return {
-      violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
-        targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })),
-      passes: r.passes.length,
-      incomplete: r.incomplete.map((v) => ({ id: v.id, nodes: v.nodes.length,
-        why: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ': ' + (n.any[0] ? n.any[0].message : '')) })),
-    };
-  });
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(`axe ${label}: no serious or critical violations`, serious.length === 0, serious);
-  return result;
-}
-
 async function shot(page, name) {
   const file = path.join(artifacts, name);
   await page.screenshot({ path: file });
   return file;
 }
 
-const launchOptions = {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
-// Playwright gives every launch a fresh temporary profile (--user-data-dir) and removes it at close.
-const browser = await chromium.launch(launchOptions);
+const browser = await launch();
 const result = { event: 'result', ok: false, checks, axe: {}, screenshots: [], widget: {} };
 try {
   // ---------------------------------------------------------------- desktop: the whole conversation
@@ -322,15 +286,8 @@ try {
   await phone.close();
   result.ok = checks.every((c) => c.ok);
 } catch (err) {
-  result.error = String(err && err.stack ? err.stack : err);
-  for (const context of browser.contexts()) {
-    for (const p of context.pages()) {
-      try {
-        result.screenshots.push(await shot(p, `failure-${result.screenshots.length}.png`));
-        result.error += '\n--- chat log:\n' + (await p.locator(`${W} .log`).innerText()).slice(-800);
-      } catch { /* the page may be gone */ }
-    }
-  }
+  await failed(browser, result, err, { artifacts,
+    describe: async (p) => 'chat log:\n' + (await p.locator(`${W} .log`).innerText()).slice(-800) });
 } finally {
   await browser.close();
   emit(result);
