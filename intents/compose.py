@@ -250,26 +250,43 @@ def _aspect_line(kb: KnowledgeBase, p: Procedure, aspect: str, ward: str | None,
     raise ValueError(aspect)
 
 
+OFFICE_ASPECTS = frozenset({"where", "access", "phone", "hours", "saturday"})
+"""What an office's card can answer; a question about anything else (fee, bring …) gets the whole card."""
+
+
 def _office(o: Office, foci: Sequence[str], cp: ContactPoint) -> Answer:
-    wanted = set(foci)
+    wanted = set(foci) & OFFICE_ASPECTS
     parts = [o.name + (f"（{o.kind}）" if o.kind not in o.name else "")]
     if o.services and not wanted:
         parts.append(o.services)
-    if o.address and (not wanted or wanted & {"where", "access"}):
-        postal = f"〒{o.postal_code} " if o.postal_code else ""
-        parts.append(f"【所在地】{postal}{o.address}")
-    if o.access and (not wanted or wanted & {"access", "where"}):
-        parts.append(f"【アクセス】{o.access}")
-    if not wanted or wanted & {"phone"}:
-        if o.phone:
-            note = f"（{o.phone_note}）" if o.phone_note else ""
-            parts.append(f"【電話】{o.phone}{note}")
-        else:
-            parts.append("【電話】番号を確認できていません。" + cp.confirm_sentence())
+    # An aspect asked about always gets a line: the fact, or that it is not known here and how to ask.
+    missing = []
+    if not wanted or wanted & {"where", "access"}:
+        if o.address:
+            postal = f"〒{o.postal_code} " if o.postal_code else ""
+            parts.append(f"【所在地】{postal}{o.address}")
+        if o.access:
+            parts.append(f"【アクセス】{o.access}")
+        if wanted and not o.address and not o.access:
+            parts.append("【所在地】所在地は確認できていません。")
+            missing.append("where")
     if o.hours and (not wanted or wanted & {"hours", "saturday"}):
         parts.append(f"【受付時間】{o.hours.text}")
-    uncertain = [f for f in ("phone", "address", "access", "hours") if f in o.unverified]
-    if uncertain or o.certainty == "unverified":
+    elif wanted & {"hours", "saturday"}:
+        parts.append("【受付時間】受付時間は確認できていません。")
+        missing.append("hours")
+    if not wanted or "phone" in wanted or missing:
+        if o.phone:
+            note = f"（{o.phone_note}）" if o.phone_note else ""
+            parts.append(f"【電話】{o.phone}{note}" + ("　お電話でご確認ください。" if missing else ""))
+        else:
+            parts.append("【電話】番号を確認できていません。" + cp.confirm_sentence())
+    shown = {"phone": bool(o.phone) and (not wanted or "phone" in wanted or bool(missing)),
+             "address": bool(o.address) and (not wanted or bool(wanted & {"where", "access"})),
+             "access": bool(o.access) and (not wanted or bool(wanted & {"where", "access"})),
+             "hours": bool(o.hours) and (not wanted or bool(wanted & {"hours", "saturday"}))}
+    uncertain = [f for f, on in shown.items() if on and f in o.unverified]
+    if o.certainty == "unverified" or uncertain:
         parts.append("※一部の情報は確認中です。" + cp.confirm_sentence())
     return _answer(o, o.name, "\n".join(parts), o.name)
 

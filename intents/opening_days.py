@@ -68,11 +68,14 @@ def is_time_question(text: str, mentions: Sequence[DateMention]) -> bool:
 
 
 def place_for(kb: KnowledgeBase, text: str, office_ids: Iterable[str], ward: str | None) -> Place | None:
-    """The place whose calendar answers the question; None when the base has no calendar profile for it."""
-    for office_id in office_ids:
-        office = kb.offices.get(office_id)
-        if office and office.hours and office.hours.profile:
+    """The place whose calendar answers the question; None when the base has no calendar profile for it
+    (then the question is ranked as any other, and the place's own entry says what is known of its hours)."""
+    named = [kb.offices[i] for i in office_ids if i in kb.offices]
+    for office in named:
+        if office.hours and office.hours.profile:
             return Place(office.hours.profile, office.name, office)
+    if any(o.kind not in _NO_CALENDAR_KINDS for o in named):
+        return None  # a place with days of its own that the calendar does not know: never the ward office's
     kind = kind_in(text, exclude=_NO_CALENDAR_KINDS) or "区役所"
     if kind == "区役所" and ward:
         for office in kb.offices.values():

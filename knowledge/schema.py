@@ -43,6 +43,7 @@ OfficeKind = Literal[
     "受付センター",
     "相談窓口",
     "事業所",
+    "国の機関",
 ]
 
 Certainty = Literal["confirmed", "secondary", "unverified"]

@@ -73,6 +73,48 @@ def test_every_procedure_answers_every_aspect_with_a_sentence_about_it(aspect: s
     assert not problems, "\n".join(problems[:20])
 
 
+OFFICE_ASKED = {"where": ("{}はどこ", "【所在地】"), "phone": ("{}の電話番号", "【電話】"),
+                "hours": ("{}は何時まで", "【受付時間】")}
+
+
+@pytest.mark.parametrize("aspect", sorted(OFFICE_ASKED))
+def test_every_office_answers_every_aspect_with_a_line_about_it(aspect: str) -> None:
+    """Office × aspect (where, phone, hours) over the shipped base, composed: a line about that aspect, the
+    fact or that it is not known here with a way to ask (the office's phone or the contact center); no
+    sentence twice; "確認中" only for a fact the answer shows."""
+    _, label = OFFICE_ASKED[aspect]
+    problems = []
+    for o in KB.offices.values():
+        text = compose(KB, o, (aspect,)).text
+        said = sentences(text)
+        labels = (label, "【アクセス】") if aspect == "where" else (label,)  # the way there tells where, too
+        line = next((x for x in text.split("\n") if x.startswith(labels)), None)
+        if line is None or len(line) <= len(label):
+            problems.append(f"{o.id} {aspect}: no {label} line")
+        elif "できていません" in line and not (o.phone or "044-200-3939" in text):
+            problems.append(f"{o.id} {aspect}: not known, and no way to ask")
+        if len(said) != len(set(said)):
+            problems.append(f"{o.id} {aspect}: repeats a sentence")
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_an_hours_question_about_an_office_with_its_own_days_is_not_the_ward_offices() -> None:
+    """"<office>は何時まで" for every office the calendar has no days for (and that is not a part of a ward
+    office): the office's own entry answers, or nothing does; never the ward office's calendar."""
+    from intents.opening_days import _NO_CALENDAR_KINDS
+
+    problems = []
+    for o in KB.offices.values():
+        if (o.hours and o.hours.profile) or o.kind in _NO_CALENDAR_KINDS:
+            continue
+        reply = ENGINE.respond(f"{o.name}は何時まで", CTX)
+        if reply.explain.get("route") == "opening_days":
+            problems.append(f"{o.name}: {message(reply)[:60]}")
+        elif reply.answer is not None and reply.answer.entry_id == o.id and "【受付時間】" not in reply.answer.text:
+            problems.append(f"{o.name}: its answer has no hours line")
+    assert not problems, "\n".join(problems[:20])
+
+
 def test_an_unverified_no_is_not_stated_as_a_no() -> None:
     """Saturday marked unverified with the value False: the answer says it is not confirmed, and where to ask."""
     p = next(p for p in KB.procedures.values() if p.saturday is False)
