@@ -108,6 +108,9 @@ class DenseIndex:
                 for t in dict.fromkeys(d.fields.get(name, ())):
                     texts.append(t)
                     owners.append(i)
+            for t in d.english:  # an English question meets its own language here
+                texts.append(t)
+                owners.append(i)
         started = time.perf_counter()
         self.matrix, self.embedded = EmbeddingCache(cache_dir or default_cache_dir(), encoder).vectors(texts)
         self.build_seconds = time.perf_counter() - started

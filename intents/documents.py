@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Faq, LifeEvent, Office, Procedure, Sourced, Window
@@ -23,6 +23,9 @@ class Document:
     """The entry's name and aliases: matched fuzzily on readings for typos and kana input."""
     fields: dict[str, tuple[str, ...]]
     """Field name → texts (title, questions, body), tokenised by the matcher."""
+    english: tuple[str, ...] = ()
+    """The entry's English title: embedded with its names and questions (an English question meets its own
+    language there), not tokenised (the matcher reads English through its Japanese terms)."""
 
 
 def _facets(p: Procedure) -> tuple[str, ...]:
@@ -44,7 +47,9 @@ def _facets(p: Procedure) -> tuple[str, ...]:
 def documents(kb: KnowledgeBase) -> Iterator[Document]:
     """One document per entry, in the knowledge base's order."""
     for entry in kb.entries():
-        yield _document(kb, entry)
+        doc = _document(kb, entry)
+        en = getattr(entry, "en", None)
+        yield replace(doc, english=(en.title,)) if en is not None and en.title else doc
 
 
 def _document(kb: KnowledgeBase, e: Sourced) -> Document:

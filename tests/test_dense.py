@@ -16,7 +16,7 @@ from intents.dense import DenseIndex, EmbeddingCache
 from intents.documents import documents
 from intents.encoders import EncoderUnavailable, Vectors, load_encoder, parse_names
 from intents.engine import Context, Engine
-from knowledge.loader import load
+from knowledge.loader import SHIPPED_DIR, load
 from tests.conftest import EMBEDDING_CACHE, MINI_KB
 
 
@@ -133,16 +133,31 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path: Path) -> None:
 
 
 def test_an_entry_scores_its_best_text(tmp_path: Path) -> None:
-    """An entry's similarity is the best cosine over its names and questions (checked by brute force)."""
+    """An entry's similarity is the best cosine over its names, questions and English title (checked by
+    brute force)."""
     docs = list(documents(load(MINI_KB)))
     encoder = CountingEncoder()
     index = DenseIndex(encoder, docs, tmp_path)
     q = encoder.queries(["住民票"])[0]
     sims = index.similarities(q)
     for i, d in enumerate(docs):
-        texts = [t for f in ("title", "questions") for t in dict.fromkeys(d.fields.get(f, ()))]
+        texts = [t for f in ("title", "questions") for t in dict.fromkeys(d.fields.get(f, ()))] + list(d.english)
         expected = max(float(encoder.queries([t])[0] @ q) for t in texts) if texts else 0.0
         assert sims[i] == pytest.approx(expected, abs=1e-5)
+
+
+def test_english_titles_are_embedded_so_an_english_question_meets_its_own_language() -> None:
+    """Every entry with an English text has its English title among its dense texts, and that title, asked
+    as a question, is that entry's own best match (cosine ≈ 1) with the bundled encoder (the shipped base)."""
+    kb = load(SHIPPED_DIR)
+    docs = list(documents(kb))
+    with_english = [d for d in docs if d.english]
+    assert with_english and all(d.english == (kb.get(d.entry_id).en.title,) for d in with_english)  # type: ignore[union-attr]
+    index = DenseIndex(load_encoder("use"), docs, EMBEDDING_CACHE)
+    for i, d in enumerate(docs):
+        if d.english:
+            sims = index.similarities(index.query_vector(d.english[0]))
+            assert sims[i] == pytest.approx(1.0, abs=1e-3), d.entry_id
 
 
 def test_the_fused_engine_answers_a_paraphrase_the_lexical_matcher_gives_up_on() -> None:
