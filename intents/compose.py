@@ -256,12 +256,14 @@ OFFICE_ASPECTS = frozenset({"where", "access", "phone", "hours", "saturday"})
 
 def _office(o: Office, foci: Sequence[str], cp: ContactPoint) -> Answer:
     wanted = set(foci) & OFFICE_ASPECTS
+    where = not wanted or bool(wanted & {"where", "access"})
+    hours = not wanted or bool(wanted & {"hours", "saturday"})
     parts = [o.name + (f"（{o.kind}）" if o.kind not in o.name else "")]
     if o.services and not wanted:
         parts.append(o.services)
     # An aspect asked about always gets a line: the fact, or that it is not known here and how to ask.
-    missing = []
-    if not wanted or wanted & {"where", "access"}:
+    missing = False
+    if where:
         if o.address:
             postal = f"〒{o.postal_code} " if o.postal_code else ""
             parts.append(f"【所在地】{postal}{o.address}")
@@ -269,24 +271,23 @@ def _office(o: Office, foci: Sequence[str], cp: ContactPoint) -> Answer:
             parts.append(f"【アクセス】{o.access}")
         if wanted and not o.address and not o.access:
             parts.append("【所在地】所在地は確認できていません。")
-            missing.append("where")
-    if o.hours and (not wanted or wanted & {"hours", "saturday"}):
-        parts.append(f"【受付時間】{o.hours.text}")
-    elif wanted & {"hours", "saturday"}:
-        parts.append("【受付時間】受付時間は確認できていません。")
-        missing.append("hours")
-    if not wanted or "phone" in wanted or missing:
+            missing = True
+    if hours:
+        if o.hours:
+            parts.append(f"【受付時間】{o.hours.text}")
+        elif wanted:
+            parts.append("【受付時間】受付時間は確認できていません。")
+            missing = True
+    phone = not wanted or "phone" in wanted or missing
+    if phone:
         if o.phone:
             note = f"（{o.phone_note}）" if o.phone_note else ""
             parts.append(f"【電話】{o.phone}{note}" + ("　お電話でご確認ください。" if missing else ""))
         else:
             parts.append("【電話】番号を確認できていません。" + cp.confirm_sentence())
-    shown = {"phone": bool(o.phone) and (not wanted or "phone" in wanted or bool(missing)),
-             "address": bool(o.address) and (not wanted or bool(wanted & {"where", "access"})),
-             "access": bool(o.access) and (not wanted or bool(wanted & {"where", "access"})),
-             "hours": bool(o.hours) and (not wanted or bool(wanted & {"hours", "saturday"}))}
-    uncertain = [f for f, on in shown.items() if on and f in o.unverified]
-    if o.certainty == "unverified" or uncertain:
+    shown = {"phone": phone and bool(o.phone), "address": where and bool(o.address),
+             "access": where and bool(o.access), "hours": hours and bool(o.hours)}
+    if o.certainty == "unverified" or any(on and f in o.unverified for f, on in shown.items()):
         parts.append("※一部の情報は確認中です。" + cp.confirm_sentence())
     return _answer(o, o.name, "\n".join(parts), o.name)
 

@@ -49,7 +49,7 @@ def documents(kb: KnowledgeBase) -> Iterator[Document]:
     for entry in kb.entries():
         doc = _document(kb, entry)
         en = getattr(entry, "en", None)
-        yield replace(doc, english=(en.title,)) if en is not None and en.title else doc
+        yield replace(doc, english=(en.title,)) if en is not None else doc
 
 
 def _document(kb: KnowledgeBase, e: Sourced) -> Document:
