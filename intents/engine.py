@@ -403,7 +403,7 @@ class Engine:
             normalized=normalized,
             rewritten=rewritten,
             terms=tuple(terms),
-            entities=self.gazetteer.extract(rewritten),
+            entities=self.gazetteer.extract(rewritten, normalized if rewritten != normalized else None),
             foci=self.cues.foci(rewritten if rewritten == normalized else f"{rewritten}\n{normalized}"),
         )
 

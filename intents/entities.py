@@ -33,6 +33,28 @@ def _kana_municipalities() -> re.Pattern[str]:
 
 
 _KANA_MUNICIPALITY = _kana_municipalities()
+
+
+def _romaji_municipalities() -> tuple[dict[str, str], re.Pattern[str]]:
+    """Other municipalities as an English question names them (intents/data, romaji → Japanese name).
+
+    English marks ownership around the name: a preposition before it ("in Setagaya", "for the Yokohama …")
+    or a suffix after it ("Machida City", "Ota-ku", "Chofu's"). A name after "from" or "to" is where the
+    citizen moves from or to, which is this city's business (転入届, 転出届)."""
+    with (Path(__file__).parent / "data" / "municipalities.yaml").open(encoding="utf-8") as f:
+        names = {normalize(k): str(v) for k, v in yaml.safe_load(f)["romaji_names"].items()}
+    body = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    pattern = re.compile(
+        r"(?<![a-z'])(?:(?P<move>from|to|into|towards?)\s+|(?P<own>in|at|of|for|about)\s+(?:the\s+)?)?"
+        rf"(?P<name>{body})"
+        r"(?P<suffix>[\s-]+(?:city|ward|ku|shi|town|machi|prefecture)|'s)?(?![a-z])")
+    return names, pattern
+
+
+_ROMAJI_NAMES, _ROMAJI_MUNICIPALITY = _romaji_municipalities()
+_THIS_CITY = re.compile(r"川崎(?!区|駅)")
+"""The question names this city itself (川崎市の図書館, "Kawasaki's libraries"): then another municipality
+in it is where the citizen lives or comes from, and the question is still this city's business."""
 _GENERIC_PLACES = frozenset({"本市", "当市", "他市", "各市", "同市", "全市", "本区", "当区", "他区", "各区", "同区",
                              "全区", "市区町村", "区市町村", "市町村"})
 _WARD_ROMAJI = {
@@ -79,8 +101,9 @@ class Gazetteer:
         """True when ``surface`` (as matched by :meth:`extract`) is an office's name or alias."""
         return self._names.get(surface, (None, None))[1] is not None
 
-    def extract(self, text: str) -> Entities:
-        """Entities of already-normalised text; the first ward mentioned wins."""
+    def extract(self, text: str, original: str | None = None) -> Entities:
+        """Entities of already-normalised text; the first ward mentioned wins. ``original`` is the question
+        before English was put into Japanese terms, where another municipality named in romaji is read."""
         if self._pattern is None:
             return Entities()
         ward = source = None
@@ -96,5 +119,17 @@ class Gazetteer:
         elsewhere = next((m.group(1) for m in found
                           if m.group(1) not in self._names and m.group(1) not in _AMBIGUOUS
                           and m.group(1) not in _GENERIC_PLACES), None)
+        if elsewhere is None and original is not None:
+            elsewhere = _romaji_elsewhere(original)
+        if elsewhere is not None and _THIS_CITY.search(text):
+            elsewhere = None
         return Entities(ward=ward, ward_source=source, offices=tuple(offices), elsewhere=elsewhere)
 
+
+
+def _romaji_elsewhere(text: str) -> str | None:
+    """The first other municipality an English question names as the owner of what it asks about."""
+    for m in _ROMAJI_MUNICIPALITY.finditer(text):
+        if not m.group("move") and (m.group("own") or m.group("suffix")):
+            return f"{m.group('name').title()} ({_ROMAJI_NAMES[m.group('name')]})"
+    return None

@@ -140,6 +140,38 @@ def test_another_municipality_named_in_kana_is_not_answered(city: Engine, text: 
     assert city.respond("さいたま市から引っ越してきました 転入届", Context(now=NOW)).kind != "fallback"
 
 
+@pytest.mark.parametrize(("text", "place"), [
+    ("Where is the Yokohama City office for bulky garbage?", "Yokohama (横浜市)"),
+    ("What are the library hours in Machida?", "Machida (町田市)"),
+    ("Ota-ku health insurance payment", "Ota (大田区)"),
+    ("Chofu's child allowance", "Chofu (調布市)"),
+])
+def test_another_municipality_named_in_romaji_is_not_answered(city: Engine, text: str, place: str) -> None:
+    """An English question names another municipality in romaji, its ownership marked around the name
+    ("in Machida", "Ota-ku", "Chofu's"): a fallback that names it, in English."""
+    reply = city.respond(text, Context(now=NOW))
+    assert reply.kind == "fallback" and reply.answer is None
+    assert place in reply.text and "044-200-3939" in reply.text and "Sorry" in reply.text
+
+
+@pytest.mark.parametrize("text", [
+    "I moved from Yokohama City, what do I need to do?",
+    "I am moving to Machida, which forms do I need?",
+    "Tama ward office opening hours",
+    "I live in Tokyo but work in Kawasaki. Can I use Kawasaki's libraries?",
+])
+def test_moving_between_cities_in_romaji_is_this_citys_business(city: Engine, text: str) -> None:
+    """Moving from or to another city, this city's own Tama ward, and a question that names Kawasaki too are
+    not about another municipality."""
+    assert city.understand(text).entities.elsewhere is None
+
+
+def test_a_question_that_names_this_city_too_is_answered(city: Engine) -> None:
+    """「横浜市の住民ですが川崎市の図書館…」: the other city is where the citizen lives; the question is ours."""
+    assert city.understand("横浜市に住んでいますが川崎市の図書館は使えますか").entities.elsewhere is None
+    assert city.understand("横浜市の図書館は使えますか").entities.elsewhere == "横浜市"
+
+
 def test_sudachi_synonym_groups_relate_words(city: Engine) -> None:
     """A word of the question brings the base's words of the same Sudachi synonym group (転居 → 引っ越し)."""
     assert "引っ越し" in city.understand("転居の手続き").related
