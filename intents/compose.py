@@ -254,40 +254,64 @@ OFFICE_ASPECTS = frozenset({"where", "access", "phone", "hours", "saturday"})
 """What an office's card can answer; a question about anything else (fee, bring …) gets the whole card."""
 
 
+@dataclass(frozen=True)
+class OfficeCard:
+    """What an office's answer shows for the aspects asked (none asked: the whole card). An aspect asked
+    about always gets a line: the fact, or that it is not known here, and then the phone to ask."""
+
+    wanted: frozenset[str]
+    where: bool
+    hours: bool
+    phone: bool
+    where_missing: bool
+    hours_missing: bool
+
+    @classmethod
+    def of(cls, o: Office, foci: Sequence[str]) -> OfficeCard:
+        wanted = frozenset(foci) & OFFICE_ASPECTS
+        where = not wanted or bool(wanted & {"where", "access"})
+        hours = not wanted or bool(wanted & {"hours", "saturday"})
+        where_missing = bool(wanted) and where and not o.address and not o.access
+        hours_missing = bool(wanted) and hours and o.hours is None
+        phone = not wanted or "phone" in wanted or where_missing or hours_missing
+        return cls(wanted, where, hours, phone, where_missing, hours_missing)
+
+    @property
+    def missing(self) -> bool:
+        return self.where_missing or self.hours_missing
+
+    def shown(self, o: Office) -> dict[str, bool]:
+        """Which of the office's fields the card states."""
+        return {"phone": self.phone and bool(o.phone), "address": self.where and bool(o.address),
+                "access": self.where and bool(o.access), "hours": self.hours and bool(o.hours)}
+
+
 def _office(o: Office, foci: Sequence[str], cp: ContactPoint) -> Answer:
-    wanted = set(foci) & OFFICE_ASPECTS
-    where = not wanted or bool(wanted & {"where", "access"})
-    hours = not wanted or bool(wanted & {"hours", "saturday"})
+    card = OfficeCard.of(o, foci)
     parts = [o.name + (f"（{o.kind}）" if o.kind not in o.name else "")]
-    if o.services and not wanted:
+    if o.services and not card.wanted:
         parts.append(o.services)
-    # An aspect asked about always gets a line: the fact, or that it is not known here and how to ask.
-    missing = False
-    if where:
+    if card.where:
         if o.address:
             postal = f"〒{o.postal_code} " if o.postal_code else ""
             parts.append(f"【所在地】{postal}{o.address}")
         if o.access:
             parts.append(f"【アクセス】{o.access}")
-        if wanted and not o.address and not o.access:
+        if card.where_missing:
             parts.append("【所在地】所在地は確認できていません。")
-            missing = True
-    if hours:
+    if card.hours:
         if o.hours:
             parts.append(f"【受付時間】{o.hours.text}")
-        elif wanted:
+        elif card.hours_missing:
             parts.append("【受付時間】受付時間は確認できていません。")
-            missing = True
-    phone = not wanted or "phone" in wanted or missing
-    if phone:
+    missing = card.missing
+    if card.phone:
         if o.phone:
             note = f"（{o.phone_note}）" if o.phone_note else ""
             parts.append(f"【電話】{o.phone}{note}" + ("　お電話でご確認ください。" if missing else ""))
         else:
             parts.append("【電話】番号を確認できていません。" + cp.confirm_sentence())
-    shown = {"phone": phone and bool(o.phone), "address": where and bool(o.address),
-             "access": where and bool(o.access), "hours": hours and bool(o.hours)}
-    if o.certainty == "unverified" or any(on and f in o.unverified for f, on in shown.items()):
+    if o.certainty == "unverified" or any(on and f in o.unverified for f, on in card.shown(o).items()):
         parts.append("※一部の情報は確認中です。" + cp.confirm_sentence())
     return _answer(o, o.name, "\n".join(parts), o.name)
 

@@ -35,7 +35,7 @@ from intents.dates import DateMention, resolve_dates
 from intents.dense import DenseIndex
 from intents.documents import Document, documents
 from intents.encoders import Encoder
-from intents.english import English
+from intents.english import English, office_names
 from intents.entities import Entities, Gazetteer
 from intents.fusion import LEXICAL_ONLY, Cascade, FusionWeights, Scored, dense_confidence, fuse
 from intents.index import BM25Index
@@ -231,8 +231,10 @@ class Engine:
         # resolved per request in respond), so the most recent ones are kept: follow-up buttons and popular
         # questions arrive verbatim again and again. 0 turns the memo off.
         self._read: Memo[Ranked] = Memo(None, memo_size)
-        self.synonyms = synonyms or Synonyms.load()
-        self.english = english or English.load()
+        self.synonyms = (synonyms or Synonyms.load()).keeping(
+            name for o in kb.offices.values() for name in (o.name, *o.aliases))
+        self.english = (english or English.load()).with_names(
+            office_names({o.name: o.en.title for o in kb.offices.values() if o.en is not None}))
         self.tokenizer = tokenizer or Tokenizer.for_kb(kb, self.synonyms)
         self.cues = cues or Cues.load()
         self.thresholds = thresholds

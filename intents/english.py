@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -53,10 +53,15 @@ class English:
                 if key in glossary and glossary[key] != japanese:
                     raise EnglishError(f"glossary: '{phrase}' is listed under both '{glossary[key]}' and '{japanese}'")
                 glossary[key] = str(japanese)
-        keys = sorted(glossary, key=len, reverse=True)
-        body = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in keys)
-        pattern = re.compile(rf"(?<![a-z0-9'])(?:{body})(?![a-z0-9'])") if keys else None
-        return cls(glossary=glossary, stop=frozenset(normalize(w) for w in stop), _pattern=pattern)
+        return cls(glossary=glossary, stop=frozenset(normalize(w) for w in stop), _pattern=_phrases(glossary))
+
+    def with_names(self, names: Mapping[str, str]) -> English:
+        """This glossary and ``names`` (English name → Japanese name, e.g. the base's offices); a phrase the
+        glossary already has keeps its meaning."""
+        glossary = dict(self.glossary)
+        for phrase, japanese in names.items():
+            glossary.setdefault(" ".join(normalize(phrase).split()), normalize(japanese))
+        return replace(self, glossary=glossary, _pattern=_phrases(glossary))
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> English:
@@ -88,3 +93,35 @@ class English:
             if stem and stem in self.glossary:
                 return f" {self.glossary[stem]} "
         return word
+
+
+def _phrases(glossary: Mapping[str, str]) -> re.Pattern[str] | None:
+    """The glossary's phrases, longest first, on whole words."""
+    keys = sorted(glossary, key=len, reverse=True)
+    body = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in keys)
+    return re.compile(rf"(?<![a-z0-9'])(?:{body})(?![a-z0-9'])") if keys else None
+
+
+_ORGANISATION = re.compile(r"\b(?:office|centre|center|branch|corner|hall|library|line|desk|division|section|"
+                           r"plaza|service|cemetery|commission|corporation)$")
+_NAME_END = re.compile(r"[(,:（]")
+
+
+def office_names(titles: Mapping[str, str]) -> dict[str, str]:
+    """English names of offices → their Japanese names, from the offices' English titles ("Takatsu Pension
+    Office (高津年金事務所, …)" → takatsu pension office → 高津年金事務所). The title's name part must end in an
+    organisation's word; "Kawasaki" may be left out when three or more words remain ("consumer affairs
+    center"). A name shared by two offices means neither and is left out."""
+    found: dict[str, set[str]] = {}
+    for japanese, title in titles.items():
+        name = " ".join(normalize(_NAME_END.split(title, maxsplit=1)[0]).split())
+        if len(name.split()) < 2 or not _ORGANISATION.search(name):
+            continue
+        found.setdefault(name, set()).add(japanese)
+        short = name.removeprefix("kawasaki ")
+        if short != name and len(short.split()) >= 3:
+            found.setdefault(short, set()).add(japanese)
+    # A shortened name that ends another office's name ("administrative service corner" of Noborito's) is
+    # not one office's either.
+    return {name: next(iter(owners)) for name, owners in found.items() if len(owners) == 1
+            and not any(other.endswith(" " + name) and others != owners for other, others in found.items())}

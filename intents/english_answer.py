@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from intents.compose import Answer, ContactPoint, dedupe_sentences
+from intents.compose import Answer, ContactPoint, OfficeCard, dedupe_sentences
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Faq, LifeEvent, Office, Procedure, Sourced, Window
 
@@ -73,16 +73,27 @@ def english_answer(kb: KnowledgeBase, entry: Sourced, japanese: Answer, foci: Se
 
 
 def _office_lines(o: Office, foci: Sequence[str], cp: ContactPoint) -> list[str]:
-    """The office's address and phone number from its structured fields (the address as written in Japanese,
-    which is what a map or a taxi driver needs)."""
-    wanted = set(foci)
+    """The office's address, hours and phone number from its structured fields, as the Japanese card
+    decides them (the address and hours as written in Japanese, which is what a map or a taxi driver
+    needs); an aspect asked about that is not known here says so, and then how to ask."""
+    card = OfficeCard.of(o, foci)
     lines = []
-    if o.address and (not wanted or wanted & {"where", "access"}):
-        postal = f"〒{o.postal_code} " if o.postal_code else ""
-        lines.append(f"Address (in Japanese): {postal}{o.address}")
-    if not wanted or "phone" in wanted:
+    if card.where:
+        if o.address:
+            postal = f"〒{o.postal_code} " if o.postal_code else ""
+            lines.append(f"Address (in Japanese): {postal}{o.address}")
+        elif o.access:
+            lines.append(f"Getting there (in Japanese): {o.access}")
+        elif card.where_missing:
+            lines.append("Address: not confirmed here.")
+    if card.hours and card.wanted:
+        if o.hours:
+            lines.append(f"Hours (in Japanese): {o.hours.text}")
+        else:
+            lines.append("Hours: not confirmed here.")
+    if card.phone:
         if o.phone:
-            lines.append(f"Phone: {o.phone}")
+            lines.append(f"Phone: {o.phone}" + (" (please call to confirm)" if card.missing else ""))
         else:
             lines.append(f"Phone: the number has not been confirmed here; please call {cp.line('en')}.")
     return lines

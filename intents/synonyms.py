@@ -12,8 +12,9 @@ Two mechanisms, both read from the table:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from dataclasses import replace as copy_with
 from pathlib import Path
 
 import yaml
@@ -44,6 +45,8 @@ class Synonyms:
     replace: Mapping[str, str] = field(default_factory=dict)
     """Normalised variant (or canonical) → canonical wording."""
     expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    kept: frozenset[str] = frozenset()
+    """Names never rewritten inside (the base's office names: 「…等コールセンター」 is not the contact center)."""
     _pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
@@ -72,9 +75,16 @@ class Synonyms:
             if not isinstance(implied, list) or not all(isinstance(v, str) for v in implied):
                 raise SynonymError(f"expand.{term}: implied terms must be a list of strings")
             expand[normalize(str(term))] = tuple(normalize(v) for v in implied)
-        keys = sorted(replace, key=len, reverse=True)
-        pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
-        return cls(replace=replace, expand=expand, _pattern=pattern)
+        return cls(replace=replace, expand=expand, _pattern=_variants(replace))
+
+    def keeping(self, names: Iterable[str]) -> Synonyms:
+        """This table, with those of ``names`` (an office's names and aliases) kept as they are that the table
+        would rewrite into something that is none of them (…等コールセンター into the contact center's name);
+        a citizen's spelling rewritten into another of the names (粗大ゴミ受付センター) is still rewritten."""
+        all_names = {n for n in map(normalize, names) if n}
+        kept = frozenset(n for n in all_names if n not in self.replace and self.rewrite(n) not in all_names)
+        kept |= self.kept
+        return copy_with(self, kept=kept, _pattern=_variants([*self.replace, *kept]))
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> Synonyms:
@@ -85,7 +95,7 @@ class Synonyms:
         """Rewrite variants to canonical wording (longest match first; canonicals stay as they are)."""
         if self._pattern is None:
             return text
-        return self._pattern.sub(lambda m: self.replace[m.group(0)], text)
+        return self._pattern.sub(lambda m: self.replace.get(m.group(0), m.group(0)), text)
 
     def expansions(self, terms: list[str]) -> list[str]:
         """Terms implied by the query terms and not already in it."""
@@ -98,3 +108,10 @@ class Synonyms:
                     out.append(implied)
         return out
 
+
+
+
+def _variants(words: Iterable[str]) -> re.Pattern[str] | None:
+    """The words, longest first: a longer word is read before a variant inside it."""
+    keys = sorted(set(words), key=len, reverse=True)
+    return re.compile("|".join(re.escape(k) for k in keys)) if keys else None

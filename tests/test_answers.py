@@ -11,6 +11,7 @@ import pytest
 
 from intents.compose import ASPECTS, compose, dedupe_sentences
 from intents.engine import Context, Engine, Reply
+from intents.english_answer import english_answer
 from knowledge.loader import SHIPPED_DIR, load
 from tests.conftest import NOW
 
@@ -95,6 +96,49 @@ def test_every_office_answers_every_aspect_with_a_line_about_it(aspect: str) -> 
         if len(said) != len(set(said)):
             problems.append(f"{o.id} {aspect}: repeats a sentence")
     assert not problems, "\n".join(problems[:20])
+
+
+EN_OFFICE_LABELS = {"where": ("Address", "Getting there"), "phone": ("Phone:",), "hours": ("Hours",)}
+
+
+@pytest.mark.parametrize("aspect", sorted(EN_OFFICE_LABELS))
+def test_every_office_answers_every_aspect_in_english_too(aspect: str) -> None:
+    """The same in English, for every office with an English text: a line about the aspect asked, the
+    fact or "not confirmed here" followed by a number to call; no sentence twice."""
+    labels = EN_OFFICE_LABELS[aspect]
+    problems = []
+    for o in KB.offices.values():
+        if o.en is None:
+            continue
+        text = english_answer(KB, o, compose(KB, o, (aspect,)), (aspect,), ENGINE.contact).text
+        lines = text.split("\n")
+        line = next((x for x in lines if x.startswith(labels)), None)
+        if line is None or not line.split(":", 1)[1].strip():
+            problems.append(f"{o.id} {aspect}: no {labels[0]} line")
+        elif "not confirmed" in line and not any(x.startswith("Phone:") and re.search(r"\d{2,4}-\d{2,4}-\d{3,4}", x)
+                                                 for x in lines):
+            problems.append(f"{o.id} {aspect}: not known, and no number to call")
+        said = sentences(text)
+        if len(said) != len(set(said)):
+            problems.append(f"{o.id} {aspect}: repeats a sentence")
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_every_office_is_known_by_its_english_name() -> None:
+    """An English question that names an office by its English title ("Where is the Takatsu Pension
+    Office?") reads that office, as its Japanese name would; generic names (ward office) stay generic."""
+    missed = []
+    for o in KB.offices.values():
+        if o.en is None:
+            continue
+        name = re.split(r"[(,:（]", o.en.title, maxsplit=1)[0].strip()
+        if name.split()[-1].lower() not in {"office", "center", "branch", "corner", "hall", "library", "line",
+                                            "division", "plaza", "service", "commission", "corporation"}:
+            continue
+        if o.id not in ENGINE.understand(f"Where is the {name}?").entities.offices:
+            missed.append(f"{o.id}: {name}")
+    assert not missed, missed
+    assert ENGINE.understand("Where is the administrative service corner?").entities.offices == ()
 
 
 def test_an_hours_question_about_an_office_with_its_own_days_is_not_the_ward_offices() -> None:

@@ -219,3 +219,27 @@ def test_english_text_refers_to_phone_numbers(tmp_path: Path) -> None:
     faq_file.write_text(text.replace(marker, marker + en.replace("phone:", "hours:"), 1), encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"en\.text"):
         load(kb_dir)
+
+
+def test_offices_english_names_come_from_their_titles() -> None:
+    """An office's English title names it ("Takatsu Pension Office (高津年金事務所, …)"), with or without
+    "Kawasaki" when three words remain; a shortened name that ends another office's name, or a title that
+    is not an organisation's, names nothing."""
+    from intents.english import office_names
+
+    names = office_names({
+        "高津年金事務所": "Takatsu Pension Office (高津年金事務所, Japan Pension Service)",
+        "川崎消費者センター": "Kawasaki Consumer Affairs Center (consumer advice)",
+        "川崎行政サービスコーナー": "Kawasaki Administrative Service Corner (川崎行政サービスコーナー)",
+        "登戸行政サービスコーナー": "Noborito Administrative Service Corner (登戸行政サービスコーナー)",
+        "県の窓口": "Kanagawa Prefecture phone line for male victims of DV",
+        "川崎生活環境事業所": "Kawasaki Environment Office (川崎生活環境事業所)",
+    })
+    assert names["takatsu pension office"] == "高津年金事務所"
+    assert names["consumer affairs center"] == names["kawasaki consumer affairs center"] == "川崎消費者センター"
+    assert "administrative service corner" not in names and "environment office" not in names
+    assert names["noborito administrative service corner"] == "登戸行政サービスコーナー"
+    assert not any(v == "県の窓口" for v in names.values())
+    english = English.load().with_names(names)
+    assert english.translate("where is the takatsu pension office?") == "どこ 高津年金事務所 ?"
+    assert english.translate("ward office hours") == English.load().translate("ward office hours")

@@ -23,6 +23,8 @@ def synonyms() -> Synonyms:
         pytest.param("粗大ゴミ", "粗大ごみ", id="katakana-gomi"),
         pytest.param("国保やめたい", "国民健康保険やめたい", id="kokuho"),
         pytest.param("市役所", "市役所", id="city-hall-not-ward-office"),
+        pytest.param("マイナンバーの通知カード", "マイナンバーの通知カード", id="the-number-is-not-the-card"),
+        pytest.param("マイナの更新", "マイナンバーカードの更新", id="myna-alone"),
     ],
 )
 def test_rewrite(synonyms: Synonyms, text: str, expected: str) -> None:
@@ -56,3 +58,15 @@ def test_a_key_given_twice_is_rejected(tmp_path) -> None:
     path.write_text("replace:\n  印鑑: [はんこ]\n  印鑑: [判子]\n", encoding="utf-8")
     with pytest.raises(SynonymError, match="twice"):
         Synonyms.load(path)
+
+
+def test_names_kept_are_not_rewritten_inside(synonyms: Synonyms) -> None:
+    """An office's name that the table would turn into something else (…等コールセンター into the contact
+    center's name) is kept as written; one rewritten into another of the names (a citizen's spelling) is
+    not kept."""
+    names = ["川崎市がん検診・特定健診等コールセンター", "粗大ごみ受付センター", "粗大ゴミ受付センター"]
+    kept = synonyms.keeping(names)
+    assert kept.kept == {"川崎市がん検診・特定健診等コールセンター"}
+    assert kept.rewrite("川崎市がん検診・特定健診等コールセンターの電話") == "川崎市がん検診・特定健診等コールセンターの電話"
+    assert kept.rewrite("コールセンターの電話") == synonyms.rewrite("コールセンターの電話") != "コールセンターの電話"
+    assert kept.rewrite("粗大ゴミ受付センター") == "粗大ごみ受付センター"
