@@ -420,7 +420,9 @@ class Engine:
                 continue
             if not (t.oov or t.pos in _NOUNISH) or not _KANJI.search(t.surface):
                 continue
-            unknown = t.oov or t.normalized not in self.index
+            # A word of three or more characters that the dictionary knows (最新作) is what was meant, not a
+            # slip for a word of the base one character away (最新号).
+            unknown = t.oov or (t.normalized not in self.index and len(t.surface) < 3)
             scrap = len(t.surface) == 1 and any(
                 0 <= j < len(tokens) and len(tokens[j].surface) == 1 and _KANJI.search(tokens[j].surface)
                 for j in (i - 1, i + 1))

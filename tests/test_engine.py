@@ -212,3 +212,14 @@ def test_the_memo_changes_no_reply() -> None:
         for ward in (None, "中原区"):
             assert memo.respond(text, Context(now=NOW, ward=ward)) == plain.respond(text, Context(now=NOW, ward=ward))
     assert memo.memo_info() == (len(texts) * 2, len(texts) * 2) and plain.memo_info() == (0, 0)
+
+
+@pytest.mark.parametrize("text", ["海外転勤になった 住民票を抜く手続き", "横浜市青葉区役所は何時まで",
+                                  "出産後に助産院に泊まれますか", "ポケモンの最新作"])
+def test_a_word_the_dictionary_knows_is_not_corrected(city: Engine, text: str) -> None:
+    """A word of three or more characters that Sudachi knows (転勤, 青葉区, 助産院, 最新作) is what the citizen
+    meant, even when the base does not have it: never "corrected" into a base word one character away
+    (転出, 青幸区, 助産師, 最新号)."""
+    from intents.normalize import normalize
+
+    assert city.understand(text).rewritten == city.synonyms.rewrite(normalize(text))
