@@ -37,7 +37,15 @@ from intents.documents import Document, documents
 from intents.encoders import Encoder
 from intents.english import English, office_names
 from intents.entities import Entities, Gazetteer
-from intents.fusion import LEXICAL_ONLY, Cascade, FusionWeights, Scored, dense_confidence, fuse
+from intents.fusion import (
+    LEXICAL_ONLY,
+    Cascade,
+    FusionWeights,
+    Scored,
+    agreement_confidence,
+    dense_confidence,
+    fuse,
+)
 from intents.index import BM25Index
 from intents.memo import Memo
 from intents.normalize import char_bigrams, is_kana_only, normalize, to_katakana
@@ -813,7 +821,9 @@ class Engine:
         # much as at this one ("犬と住民票": two topics, each entry covering its half).
         rival = any(c.coverage >= max(top.coverage, 0.3) and not self._related(top.entry_id, c.entry_id)
                     for c in candidates[1:3])
-        conf = max(top.coverage, 0.0 if rival else dense_confidence(dict(top.features), self.fusion))
+        features = dict(top.features)
+        conf = max(top.coverage, 0.0 if rival else max(dense_confidence(features, self.fusion),
+                                                         agreement_confidence(features, top.coverage, self.fusion)))
         if len(candidates) > 1 and top.score > 0:
             ratio = candidates[1].score / top.score
             if ratio > 0.8:

@@ -49,6 +49,10 @@ class FusionWeights:
     """Encoder → (floor, full): the cosine at or below which its evidence alone gives no confidence, and
     the one at which it gives full confidence. An encoder whose cosines do not separate questions the base
     answers from chatter (e5's all lie in 0.8–0.9) is not listed: it ranks, but never vouches."""
+    agreement: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
+    """Encoder → (coverage, cosine, confidence): when the candidate covers at least that share of the
+    question's words and the encoder's cosine is at least that, the two partial pieces of evidence agree,
+    and together they give this confidence (each alone is below the answer threshold)."""
 
     @classmethod
     def load(cls, encoders: Sequence[str], path: Path = DEFAULT_PATH) -> FusionWeights:
@@ -61,7 +65,9 @@ class FusionWeights:
         dense = {name: float(row["dense"][name]) for name in encoders}
         confidence = {name: (float(v["floor"]), float(v["full"]))
                       for name, v in (row.get("confidence") or {}).items() if name in encoders}
-        return cls(float(row["lexical"]), dense, int(row.get("pool", 30)), confidence)
+        agreement = {name: (float(v["coverage"]), float(v["cosine"]), float(v["confidence"]))
+                     for name, v in (row.get("agreement") or {}).items() if name in encoders}
+        return cls(float(row["lexical"]), dense, int(row.get("pool", 30)), confidence, agreement)
 
 
 LEXICAL_ONLY = FusionWeights(1.0, {})
@@ -156,4 +162,15 @@ def dense_confidence(features: Mapping[str, float], weights: FusionWeights) -> f
         cos = features.get(f"cosine:{name}")
         if cos is not None and full > floor:
             best = max(best, min(1.0, (cos - floor) / (full - floor)))
+    return best
+
+
+def agreement_confidence(features: Mapping[str, float], coverage: float, weights: FusionWeights) -> float:
+    """The confidence of lexical coverage and an encoder's cosine that are each partial but agree
+    (:attr:`FusionWeights.agreement`); 0 when no encoder's pair of floors is reached."""
+    best = 0.0
+    for name, (least_coverage, least_cosine, confidence) in weights.agreement.items():
+        cos = features.get(f"cosine:{name}")
+        if cos is not None and cos >= least_cosine and coverage >= least_coverage:
+            best = max(best, confidence)
     return best

@@ -352,3 +352,21 @@ def test_a_decisive_lexical_ranking_that_covers_the_question_asks_no_encoder() -
     ranked = engine.first_stage(decided[0])
     assert not any(k.startswith("cosine:") for c in ranked[2] for k, _ in c.features)
     assert encoded("住民票って何処でもらえる?"), "a loose paraphrase is encoded"
+
+
+def test_partial_coverage_and_cosine_that_agree_give_confidence_together() -> None:
+    """Each piece of evidence below its own bar: a candidate covering 45% of the question whose `use`
+    cosine is 0.6 is vouched for by the two together; either one short of its floor, or an encoder
+    without an agreement row, gives nothing. The shipped table has a row for every combination with use."""
+    from intents.fusion import FusionWeights, agreement_confidence, dense_confidence
+
+    weights = FusionWeights(lexical=0.8, dense={"use": 0.2}, confidence={"use": (0.6, 0.85)},
+                            agreement={"use": (0.45, 0.6, 0.6)})
+    features = {"cosine:use": 0.62, "cosine:e5": 0.9}
+    assert dense_confidence(features, weights) < 0.5 <= agreement_confidence(features, 0.46, weights) == 0.6
+    assert agreement_confidence(features, 0.44, weights) == 0.0
+    assert agreement_confidence({"cosine:use": 0.59}, 0.9, weights) == 0.0
+    assert agreement_confidence({"cosine:e5": 0.95}, 0.9, weights) == 0.0
+    for names in (["use"], ["use", "e5"]):
+        assert FusionWeights.load(names).agreement["use"] == (0.45, 0.6, 0.6)
+    assert FusionWeights.load(["e5"]).agreement == {}
