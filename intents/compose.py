@@ -286,15 +286,22 @@ class OfficeCard:
                 "access": self.where and bool(o.access), "hours": self.hours and bool(o.hours)}
 
 
+def postal_address(o: Office) -> str | None:
+    """The office's address with its postal code in front (as written in Japanese), if the address is known."""
+    if not o.address:
+        return None
+    return (f"〒{o.postal_code} " if o.postal_code else "") + o.address
+
+
 def _office(o: Office, foci: Sequence[str], cp: ContactPoint) -> Answer:
     card = OfficeCard.of(o, foci)
     parts = [o.name + (f"（{o.kind}）" if o.kind not in o.name else "")]
     if o.services and not card.wanted:
         parts.append(o.services)
     if card.where:
-        if o.address:
-            postal = f"〒{o.postal_code} " if o.postal_code else ""
-            parts.append(f"【所在地】{postal}{o.address}")
+        address = postal_address(o)
+        if address:
+            parts.append(f"【所在地】{address}")
         if o.access:
             parts.append(f"【アクセス】{o.access}")
         if card.where_missing:
@@ -304,11 +311,10 @@ def _office(o: Office, foci: Sequence[str], cp: ContactPoint) -> Answer:
             parts.append(f"【受付時間】{o.hours.text}")
         elif card.hours_missing:
             parts.append("【受付時間】受付時間は確認できていません。")
-    missing = card.missing
     if card.phone:
         if o.phone:
             note = f"（{o.phone_note}）" if o.phone_note else ""
-            parts.append(f"【電話】{o.phone}{note}" + ("　お電話でご確認ください。" if missing else ""))
+            parts.append(f"【電話】{o.phone}{note}" + ("　お電話でご確認ください。" if card.missing else ""))
         else:
             parts.append("【電話】番号を確認できていません。" + cp.confirm_sentence())
     if o.certainty == "unverified" or any(on and f in o.unverified for f, on in card.shown(o).items()):

@@ -822,8 +822,9 @@ class Engine:
         rival = any(c.coverage >= max(top.coverage, 0.3) and not self._related(top.entry_id, c.entry_id)
                     for c in candidates[1:3])
         features = dict(top.features)
-        conf = max(top.coverage, 0.0 if rival else max(dense_confidence(features, self.fusion),
-                                                         agreement_confidence(features, top.coverage, self.fusion)))
+        vouched = 0.0 if rival else max(dense_confidence(features, self.fusion),
+                                        agreement_confidence(features, top.coverage, self.fusion))
+        conf = max(top.coverage, vouched)
         if len(candidates) > 1 and top.score > 0:
             ratio = candidates[1].score / top.score
             if ratio > 0.8:

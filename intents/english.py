@@ -49,7 +49,7 @@ class English:
             if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
                 raise EnglishError(f"glossary.{japanese}: must be a list of English words or phrases")
             for phrase in phrases:
-                key = " ".join(normalize(phrase).split())
+                key = _key(phrase)
                 if key in glossary and glossary[key] != japanese:
                     raise EnglishError(f"glossary: '{phrase}' is listed under both '{glossary[key]}' and '{japanese}'")
                 glossary[key] = str(japanese)
@@ -60,7 +60,7 @@ class English:
         glossary already has keeps its meaning."""
         glossary = dict(self.glossary)
         for phrase, japanese in names.items():
-            glossary.setdefault(" ".join(normalize(phrase).split()), normalize(japanese))
+            glossary.setdefault(_key(phrase), normalize(japanese))
         return replace(self, glossary=glossary, _pattern=_phrases(glossary))
 
     @classmethod
@@ -93,6 +93,11 @@ class English:
             if stem and stem in self.glossary:
                 return f" {self.glossary[stem]} "
         return word
+
+
+def _key(phrase: str) -> str:
+    """A glossary phrase as it is looked up: normalised, single spaces."""
+    return " ".join(normalize(phrase).split())
 
 
 def _phrases(glossary: Mapping[str, str]) -> re.Pattern[str] | None:

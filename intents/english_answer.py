@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from intents.compose import Answer, ContactPoint, OfficeCard, dedupe_sentences
+from intents.compose import Answer, ContactPoint, OfficeCard, dedupe_sentences, postal_address
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Faq, LifeEvent, Office, Procedure, Sourced, Window
 
@@ -79,9 +79,9 @@ def _office_lines(o: Office, foci: Sequence[str], cp: ContactPoint) -> list[str]
     card = OfficeCard.of(o, foci)
     lines = []
     if card.where:
-        if o.address:
-            postal = f"〒{o.postal_code} " if o.postal_code else ""
-            lines.append(f"Address (in Japanese): {postal}{o.address}")
+        address = postal_address(o)
+        if address:
+            lines.append(f"Address (in Japanese): {address}")
         elif o.access:
             lines.append(f"Getting there (in Japanese): {o.access}")
         elif card.where_missing:

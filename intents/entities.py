@@ -24,11 +24,15 @@ _AMBIGUOUS = frozenset({"川崎", "川崎市", "幸"})
 _OTHER_MUNICIPALITY = re.compile(r"(?<![\u4e00-\u9fff々])([\u4e00-\u9fff々]{1,6}[市区町村])(?=役所|役場|の)")
 """A municipality's name used as the owner of what is asked ("横浜市の …", "世田谷区役所"); a name of this
 city (川崎市, its wards, its offices) is not another municipality."""
+with (Path(__file__).parent / "data" / "municipalities.yaml").open(encoding="utf-8") as _f:
+    _MUNICIPALITIES = yaml.safe_load(_f)
+"""Other municipalities kept as data: names in kana, and names in romaji."""
+
+
 def _kana_municipalities() -> re.Pattern[str]:
     """Other municipalities whose names are written in kana (さいたま市 …), from intents/data: the kanji
     pattern above cannot see them. The same condition follows: the name owns what is asked."""
-    with (Path(__file__).parent / "data" / "municipalities.yaml").open(encoding="utf-8") as f:
-        names = sorted({normalize(n) for n in yaml.safe_load(f)["kana_names"]}, key=len, reverse=True)
+    names = sorted({normalize(n) for n in _MUNICIPALITIES["kana_names"]}, key=len, reverse=True)
     return re.compile("(" + "|".join(re.escape(n) for n in names) + ")(?=役所|役場|の)")
 
 
@@ -41,8 +45,7 @@ def _romaji_municipalities() -> tuple[dict[str, str], re.Pattern[str]]:
     English marks ownership around the name: a preposition before it ("in Setagaya", "for the Yokohama …")
     or a suffix after it ("Machida City", "Ota-ku", "Chofu's"). A name after "from" or "to" is where the
     citizen moves from or to, which is this city's business (転入届, 転出届)."""
-    with (Path(__file__).parent / "data" / "municipalities.yaml").open(encoding="utf-8") as f:
-        names = {normalize(k): str(v) for k, v in yaml.safe_load(f)["romaji_names"].items()}
+    names = {normalize(k): str(v) for k, v in _MUNICIPALITIES["romaji_names"].items()}
     body = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     pattern = re.compile(
         r"(?<![a-z'])(?:(?P<move>from|to|into|towards?)\s+|(?P<own>in|at|of|for|about)\s+(?:the\s+)?)?"
@@ -124,7 +127,6 @@ class Gazetteer:
         if elsewhere is not None and _THIS_CITY.search(text):
             elsewhere = None
         return Entities(ward=ward, ward_source=source, offices=tuple(offices), elsewhere=elsewhere)
-
 
 
 def _romaji_elsewhere(text: str) -> str | None:

@@ -109,8 +109,6 @@ class Synonyms:
         return out
 
 
-
-
 def _variants(words: Iterable[str]) -> re.Pattern[str] | None:
     """The words, longest first: a longer word is read before a variant inside it."""
     keys = sorted(set(words), key=len, reverse=True)
