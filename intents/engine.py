@@ -707,14 +707,15 @@ class Engine:
                     return reply("answer", 0.9, answer=opening, topic=place.office.id if place.office else None,
                                  follow_ups=("次の土曜開庁日は？", "年末年始の休みは？"))
 
-        confidence = self._confidence(candidates)
+        # Chatter and routes: out of scope by their words, unless the question also names a city office
+        # (行き方 to a ward office is access) or matches an entry's names squarely. Then only the rules
+        # may vouch for an answer: the learned judge never saw such a question answered.
+        beyond = self.cues.out_of_scope(u.cue_text)
+        confidence = self._confidence(candidates, u, en, learned=not beyond)
         smalltalk = self.cues.smalltalk_kind(u.cue_text)
         if smalltalk and len(u.normalized) <= 20 and confidence < self.thresholds.answer + 0.2:
             return reply("smalltalk", 1.0, text=(en_text.SMALLTALK if en else _SMALLTALK)[smalltalk], topic=ctx.topic)
 
-        # Chatter and routes: out of scope by their words, unless the question also names a city office
-        # (行き方 to a ward office is access) or matches an entry's names squarely.
-        beyond = self.cues.out_of_scope(u.cue_text)
         if beyond and not u.entities.offices and not (top is not None and dict(top.features).get("name", 0) >= 0.8):
             explain["out_of_scope"] = beyond
             return reply("fallback", min(confidence, self.thresholds.answer / 2),
@@ -813,23 +814,42 @@ class Engine:
                 best = (len(name), procedure)
         return best[1] if best else None
 
-    def _confidence(self, candidates: Sequence[Candidate]) -> float:
+    def _confidence(self, candidates: Sequence[Candidate], u: Understanding, english: bool,
+                    learned: bool = True) -> float:
+        """The rules' confidence in the best candidate (its coverage, or an encoder's vouching, less when
+        the second is close), or the learned judge's (:class:`intents.fusion.Vouching`) where it is surer."""
         if not candidates:
             return 0.0
         top = candidates[0]
+        evidence = self.evidence(candidates, u, english)
         # The encoders vouch for a paraphrase, not for a question whose words point at another entry as
         # much as at this one ("犬と住民票": two topics, each entry covering its half).
+        features = dict(top.features)
+        vouched = 0.0 if evidence["rival"] else max(dense_confidence(features, self.fusion),
+                                                    agreement_confidence(features, top.coverage, self.fusion))
+        conf = max(top.coverage, vouched)
+        if evidence["second"] > 0.8:
+            conf *= 1.0 - (evidence["second"] - 0.8) * 0.5
+        judged = self.fusion.vouching.confidence(evidence) if self.fusion.vouching and learned else 0.0
+        return max(0.0, min(1.0, max(conf, judged)))
+
+    def evidence(self, candidates: Sequence[Candidate], u: Understanding, english: bool) -> dict[str, float]:
+        """What is known about the best candidate of a question (:data:`intents.fusion.EVIDENCE`)."""
+        top = candidates[0]
+        features = dict(top.features)
         rival = any(c.coverage >= max(top.coverage, 0.3) and not self._related(top.entry_id, c.entry_id)
                     for c in candidates[1:3])
-        features = dict(top.features)
-        vouched = 0.0 if rival else max(dense_confidence(features, self.fusion),
-                                        agreement_confidence(features, top.coverage, self.fusion))
-        conf = max(top.coverage, vouched)
-        if len(candidates) > 1 and top.score > 0:
-            ratio = candidates[1].score / top.score
-            if ratio > 0.8:
-                conf *= 1.0 - (ratio - 0.8) * 0.5
-        return max(0.0, min(1.0, conf))
+        use, e5 = features.get("cosine:use"), features.get("cosine:e5")
+        others = [v for c in candidates[1:] if (v := dict(c.features).get("cosine:use")) is not None]
+        return {
+            "coverage": top.coverage, "cosine:use": use or 0.0, "no_use": float(use is None),
+            "name": features.get("name", 0.0), "bigrams": features.get("bigrams", 0.0),
+            "lexical": features.get("lexical", 0.0),
+            "second": candidates[1].score / top.score if len(candidates) > 1 and top.score > 0 else 0.0,
+            "rival": float(rival), "use_lead": use - max(others) if use is not None and others else 0.0,
+            "cosine:e5": e5 or 0.0, "no_e5": float(e5 is None), "short": 1.0 / (1 + len(u.terms)),
+            "english": float(english),
+        }
 
     def _event_containing(self, a: Candidate, b: Candidate) -> Candidate | None:
         """The life event of the two when the other is one of its steps."""

@@ -53,6 +53,8 @@ class FusionWeights:
     """Encoder → (coverage, cosine, confidence): when the candidate covers at least that share of the
     question's words and the encoder's cosine is at least that, the two partial pieces of evidence agree,
     and together they give this confidence (each alone is below the answer threshold)."""
+    vouching: Vouching | None = None
+    """The learned judge of the best candidate's whole evidence (None: only the rules above vouch)."""
 
     @classmethod
     def load(cls, encoders: Sequence[str], path: Path = DEFAULT_PATH) -> FusionWeights:
@@ -67,7 +69,46 @@ class FusionWeights:
                       for name, v in (row.get("confidence") or {}).items() if name in encoders}
         agreement = {name: (float(v["coverage"]), float(v["cosine"]), float(v["confidence"]))
                      for name, v in (row.get("agreement") or {}).items() if name in encoders}
-        return cls(float(row["lexical"]), dense, int(row.get("pool", 30)), confidence, agreement)
+        vouching = Vouching.from_row(row["vouching"]) if row.get("vouching") else None
+        return cls(float(row["lexical"]), dense, int(row.get("pool", 30)), confidence, agreement, vouching)
+
+
+EVIDENCE = ("coverage", "cosine:use", "no_use", "name", "bigrams", "lexical", "second", "rival", "use_lead",
+            "cosine:e5", "no_e5", "short", "english")
+"""What :class:`Vouching` weighs, about the best candidate of a question (``Engine.evidence``): its lexical
+coverage of the question, ``use`` cosine (``no_use``: the lexical ranking decided alone), best name match,
+character bigrams, relative lexical score; the second candidate's score over its (``second``); whether an
+unrelated candidate covers as much (``rival``); its ``use`` cosine's lead over the other candidates'; its
+e5 cosine (``no_e5``: the cheap ranking was decisive); 1 / (1 + the question's terms) (``short``); whether
+the question is English."""
+
+
+@dataclass(frozen=True)
+class Vouching:
+    """A logistic model of whether the best candidate is the right answer, from its whole evidence at once
+    (:data:`EVIDENCE`), fitted on the tuning halves of the labelled sets by ``scripts/tune-fusion
+    --vouching``. It vouches (gives its probability as the confidence) only at ``least`` or above, so it can
+    answer a question the rules leave below the threshold, never take an answer away."""
+
+    weights: Mapping[str, float]
+    bias: float
+    least: float
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Vouching:
+        weights = {str(k): float(v) for k, v in row["weights"].items()}
+        unknown = set(weights) - set(EVIDENCE)
+        if unknown:
+            raise ValueError(f"vouching weighs unknown evidence: {sorted(unknown)}")
+        return cls(weights, float(row["bias"]), float(row["least"]))
+
+    def probability(self, evidence: Mapping[str, float]) -> float:
+        z = self.bias + sum(w * evidence.get(name, 0.0) for name, w in self.weights.items())
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def confidence(self, evidence: Mapping[str, float]) -> float:
+        p = self.probability(evidence)
+        return p if p >= self.least else 0.0
 
 
 LEXICAL_ONLY = FusionWeights(1.0, {})

@@ -7,16 +7,18 @@ halves: one number over many queries, never a single query.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from intents.engine import Engine
-from intents.evaluate import CUTOFF, LabelledQuery
-from intents.fusion import LEXICAL_ONLY, Cascade, FusionWeights, Scored, fuse
+from intents.engine import Context, Engine
+from intents.evaluate import CUTOFF, PARTS, LabelledQuery
+from intents.fusion import EVIDENCE, LEXICAL_ONLY, Cascade, FusionWeights, Scored, Vouching, fuse
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,137 @@ def grid(encoders: Sequence[str]) -> list[FusionWeights]:
     return out
 
 
+# -- the learned vouching (fusion.yaml's ``vouching``) ---------------------------------------------------
+
+OUT_OF_SCOPE_WEIGHT = 6.0
+"""How much more a question the base cannot answer counts in the fit than one it can: answering chatter
+confidently costs more than leaving a question to a person (at 3 the English tuning half's rejection fell)."""
+L2 = 1.0
+LEASTS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+WRONG_SLACK = 0.01
+"""The share of a tuning half's questions that may be answered wrongly beyond the rules' own."""
+FIXED_NOW = dt.datetime.fromisoformat("2026-11-20T10:00:00+09:00")
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One labelled question as the rules decide it, with the best candidate's evidence."""
+
+    set: str
+    part: str
+    in_scope: bool
+    right: bool
+    """In scope, and the best candidate is an expected entry."""
+    kind: str
+    confidence: float
+    evidence: Mapping[str, float] | None
+    """None where the learned judge has no say: chatter or route cues, another city, opening days."""
+
+
+def judge(engine: Engine, label: str, queries: Iterable[LabelledQuery]) -> list[Judged]:
+    """The questions as the rules alone (no learned vouching) decide them."""
+    saved, engine.fusion = engine.fusion, replace(engine.fusion, vouching=None)
+    try:
+        out = []
+        for q in queries:
+            ranked = engine.prepare(q.query)
+            u, _, candidates = ranked
+            reply = engine.respond(q.query, Context(now=FIXED_NOW), ranked=ranked)
+            gated = (bool(candidates) and reply.kind in ("answer", "fallback", "clarify")
+                     and not engine.cues.out_of_scope(u.cue_text)
+                     and not any(k in reply.explain for k in ("elsewhere", "route")))
+            evidence = engine.evidence(candidates, u, reply.lang == "en") if gated else None
+            right = bool(q.expected) and bool(candidates) and candidates[0].entry_id in q.expected
+            out.append(Judged(label, q.part, bool(q.expected), right, reply.kind, reply.confidence, evidence))
+        return out
+    finally:
+        engine.fusion = saved
+
+
+def fit_vouching(judged: Sequence[Judged], least: float) -> Vouching:
+    """A logistic regression (Newton's method, L2) of ``right`` on the evidence of the tuning halves."""
+    rows = [(j, j.evidence) for j in judged if j.evidence is not None and j.part == PARTS[0]]
+    x = np.array([[e[n] for n in EVIDENCE] for _, e in rows], dtype=np.float64)
+    y = np.array([j.right for j, _ in rows], dtype=np.float64)
+    sample = np.array([1.0 if j.in_scope else OUT_OF_SCOPE_WEIGHT for j, _ in rows])
+    mean, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd == 0] = 1.0
+    z = np.c_[np.ones(len(x)), (x - mean) / sd]
+    w = np.zeros(z.shape[1])
+    penalty = np.diag(np.r_[0.0, np.full(len(EVIDENCE), L2)])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-z @ w))
+        gradient = z.T @ (sample * (p - y)) + penalty @ w
+        hessian = (z * (sample * p * (1 - p))[:, None]).T @ z + penalty
+        w -= np.linalg.solve(hessian, gradient)
+    weights = w[1:] / sd  # back to the evidence's own scale
+    return Vouching({n: round(float(v), 4) for n, v in zip(EVIDENCE, weights, strict=True)},
+                    round(float(w[0] - weights @ mean), 4), least)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    right: float
+    """Share of the in-scope questions answered with an expected entry."""
+    wrong: float
+    """Share of the in-scope questions answered with another entry."""
+    rejection: float
+    """Share of the out-of-scope questions not answered."""
+
+
+def outcomes(judged: Sequence[Judged], vouching: Vouching | None, threshold: float) -> dict[tuple[str, str], Outcome]:
+    """Each set's halves when ``vouching`` may answer what the rules left below ``threshold``."""
+    out = {}
+    for key in dict.fromkeys((j.set, j.part) for j in judged):
+        rows = [j for j in judged if (j.set, j.part) == key]
+        right = wrong = answered_oos = 0
+        for j in rows:
+            kind = j.kind
+            if (kind == "fallback" and j.evidence is not None and vouching is not None
+                    and vouching.confidence(j.evidence) >= threshold):
+                kind = "answer"
+            if kind != "answer":
+                continue
+            if not j.in_scope:
+                answered_oos += 1
+            elif j.right:
+                right += 1
+            else:
+                wrong += 1
+        n_in = max(1, sum(j.in_scope for j in rows))
+        n_out = sum(not j.in_scope for j in rows)
+        out[key] = Outcome(right / n_in, wrong / n_in, 1 - answered_oos / n_out if n_out else 1.0)
+    return out
+
+
+def choose_least(judged: Sequence[Judged], threshold: float) -> tuple[Vouching | None, list[str]]:
+    """The lowest vouching probability that keeps every tuning half's rejection and adds at most
+    :data:`WRONG_SLACK` wrong answers to it; the report lines of every probability tried."""
+    rules = outcomes(judged, None, threshold)
+    lines = ["rules " + _cells(rules)]
+    chosen = None
+    for least in LEASTS:
+        vouching = fit_vouching(judged, least)
+        figures = outcomes(judged, vouching, threshold)
+        keeps = all(figures[k].rejection >= rules[k].rejection and figures[k].wrong <= rules[k].wrong + WRONG_SLACK
+                    for k in figures if k[1] == PARTS[0])
+        lines.append(f"least {least:.2f}{' keeps' if keeps else '      '} " + _cells(figures))
+        if keeps and chosen is None:
+            chosen = vouching
+    return chosen, lines
+
+
+def _cells(figures: Mapping[tuple[str, str], Outcome]) -> str:
+    return " | ".join(f"{s}/{p} right {o.right:.3f} wrong {o.wrong:.3f} reject {o.rejection:.3f}"
+                      for (s, p), o in figures.items())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the grid's best settings on the tuning halves, with both halves' figures (``scripts/tune-fusion``)."""
     import argparse
     import datetime as dt
     import tempfile
     import time
-    from pathlib import Path
 
     from intents.encoders import load_encoder, parse_names
     from intents.evaluate import load_queries, split
@@ -123,9 +249,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="labelled queries of the shipped base")
     parser.add_argument("--amagasaki", help="the localgovfaq-amagasaki folder (faq.jsonl, queries-dev.jsonl)")
     parser.add_argument("--top", type=int, default=8)
+    parser.add_argument("--vouching", nargs="*", metavar="QUERIES",
+                        help="fit fusion.yaml's vouching instead, on these labelled sets of the shipped base "
+                             "(default: the shipped, citizen-side and English sets)")
     args = parser.parse_args(argv)
     names = parse_names(args.encoders)
     encoders = [load_encoder(n) for n in names]
+    if args.vouching is not None:
+        return _fit_vouching_main(Engine(load(SHIPPED_DIR), memo_size=0, encoders=encoders),
+                                  [Path(p) for p in args.vouching or VOUCHING_SETS])
     sets: dict[str, tuple[Engine, dict[str, list[Prepared]]]] = {}
     pairs = [("shipped", SHIPPED_DIR, Path(args.queries))]
     tmp = tempfile.TemporaryDirectory()
@@ -169,6 +301,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                              for (label, part), f in figures2.items())
             print(f"{tag} objective {objective:.3f} | {cells}")
     tmp.cleanup()
+    return 0
+
+
+VOUCHING_SETS = ("tests/data/eval_queries.jsonl", "tests/data/citizen_queries.jsonl",
+                 "tests/data/english_queries.jsonl")
+
+
+def _fit_vouching_main(engine: Engine, paths: Sequence[Path]) -> int:
+    import yaml
+
+    from intents.evaluate import load_queries
+
+    judged = [j for path in paths for j in judge(engine, path.stem, load_queries(path))]
+    vouching, lines = choose_least(judged, engine.thresholds.answer)
+    print("\n".join(lines))
+    if vouching is None:
+        print("no vouching probability keeps the tuning halves' rejection and wrong answers")
+        return 1
+    print(f"chosen: least {vouching.least}; fusion.yaml row:")
+    print(yaml.safe_dump({"vouching": {"least": vouching.least, "bias": vouching.bias,
+                                       "weights": dict(vouching.weights)}}, sort_keys=False, allow_unicode=True))
     return 0
 
 

@@ -61,10 +61,11 @@ def test_fused_matcher_meets_the_floor_on_the_shipped_checking_half(fused: Engin
     """top-1 ≥ 0.93, top-3 ≥ 0.98, out-of-scope rejection ≥ 0.97 on questions the tuning never saw (the
     issue's targets); the tuning half is held just under its measured figures (0.929, 0.988, 1.000 since
     the speller stopped rewriting 助産院 into 助産師, which had ranked one question right by accident)."""
-    floors = {"check": (0.93, 0.98, 0.97), "tune": (0.925, 0.98, 0.97)}
-    for part, (top1, top3, rejection) in floors.items():
+    floors = {"check": (0.93, 0.98, 0.97, 0.89), "tune": (0.925, 0.98, 0.97, 0.84)}
+    for part, (top1, top3, rejection, answered) in floors.items():
         s = evaluate("fused", split(load_queries(EVAL_SET), part), engine_runner(fused, CLOCK)).summary()
         assert s["top1"] >= top1 and s["top3"] >= top3 and s["oos_rejection"] >= rejection, (part, s)
+        assert s["answered"] >= answered, (part, s)  # answered right: 0.902 / 0.853 with the learned judge
 
 
 def test_fused_matcher_on_the_citizen_side_set(fused: Engine) -> None:
@@ -73,10 +74,12 @@ def test_fused_matcher_on_the_citizen_side_set(fused: Engine) -> None:
     s = evaluate("fused", split(load_queries(CITIZEN_SET), "check"), engine_runner(fused, CLOCK)).summary()
     assert s["top1"] >= CITIZEN_FLOOR["top1"] and s["top3"] >= CITIZEN_FLOOR["top3"], s
     assert s["oos_rejection"] >= CITIZEN_FLOOR["oos_rejection"], s
+    assert s["answered"] >= CITIZEN_FLOOR["answered"], s
 
 
-CITIZEN_FLOOR = {"top1": 0.88, "top3": 0.97, "oos_rejection": 0.85}
-"""Just under the fused figures measured on 2026-12-01 (check half: 0.893, 0.987, 0.875)."""
+CITIZEN_FLOOR = {"top1": 0.88, "top3": 0.97, "oos_rejection": 0.85, "answered": 0.82}
+"""Just under the fused figures measured on 2026-12-01 (check half: 0.893, 0.987, 0.875); answered right
+0.832 on 2026-12-03."""
 
 def test_fused_matcher_on_the_english_set(fused: Engine) -> None:
     """Questions written in English (checking half): the right entry, and the reply in English — the entry's
@@ -88,6 +91,7 @@ def test_fused_matcher_on_the_english_set(fused: Engine) -> None:
     s = evaluate("fused", split(queries, "check"), engine_runner(fused, CLOCK)).summary()
     assert s["top1"] >= ENGLISH_FLOOR["top1"] and s["top3"] >= ENGLISH_FLOOR["top3"], s
     assert s["oos_rejection"] >= ENGLISH_FLOOR["oos_rejection"], s
+    assert s["answered"] >= ENGLISH_FLOOR["answered"], s
     note = ONLY_JAPANESE.format(line=fused.contact.line("en"))
     for q in queries:
         reply = fused.respond(q.query, Context(now=CLOCK))
@@ -99,8 +103,9 @@ def test_fused_matcher_on_the_english_set(fused: Engine) -> None:
             assert (entry.en.text if english and entry.en else note) in reply.answer.text, q.query
 
 
-ENGLISH_FLOOR = {"top1": 0.80, "top3": 0.88, "oos_rejection": 0.95}
-"""Just under the fused figures measured on 2026-12-02 (check half: 0.809, 0.897, 1.000)."""
+ENGLISH_FLOOR = {"top1": 0.80, "top3": 0.88, "oos_rejection": 0.95, "answered": 0.70}
+"""Just under the fused figures measured on 2026-12-02 (check half: 0.809, 0.897, 1.000); answered right
+0.726 with the learned judge on 2026-12-03 (0.630 before it)."""
 
 _SENTENCE = re.compile(r"[^。\n]+")
 
