@@ -26,6 +26,18 @@ class Document:
     english: tuple[str, ...] = ()
     """The entry's English title: embedded with its names and questions (an English question meets its own
     language there), not tokenised (the matcher reads English through its Japanese terms)."""
+    move: str | None = None
+    """The one way of moving home its names are about (``in`` 転入, ``out`` 転出, ``within`` 転居), if any."""
+
+
+_MOVE_WORDS = {"in": "転入", "out": "転出", "within": "転居"}
+
+
+def _move_of(names: tuple[str, ...]) -> str | None:
+    """The direction its names name, when they name exactly one (転入届・転居届 names two: none)."""
+    text = " ".join(names)
+    found = [move for move, word in _MOVE_WORDS.items() if word in text]
+    return found[0] if len(found) == 1 else None
 
 
 def _facets(p: Procedure) -> tuple[str, ...]:
@@ -49,7 +61,7 @@ def documents(kb: KnowledgeBase) -> Iterator[Document]:
     for entry in kb.entries():
         doc = _document(kb, entry)
         en = getattr(entry, "en", None)
-        yield replace(doc, english=(en.title,)) if en is not None else doc
+        yield replace(doc, english=(en.title,) if en is not None else (), move=_move_of(doc.names))
 
 
 def _document(kb: KnowledgeBase, e: Sourced) -> Document:

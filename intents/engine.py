@@ -48,6 +48,8 @@ from intents.fusion import (
 )
 from intents.index import BM25Index
 from intents.memo import Memo
+from intents.moves import MISMATCH as MOVE_MISMATCH
+from intents.moves import direction
 from intents.normalize import char_bigrams, is_kana_only, normalize, to_katakana
 from intents.opening_days import CALENDAR_VOCABULARY, calendar_answer, is_time_question, place_for
 from intents.spelling import HIRAGANA_RUN, Speller, compound_nouns
@@ -167,6 +169,8 @@ class Understanding:
     foci: tuple[str, ...]
     parts: tuple[str, ...] = ()
     """Short units of compound terms (免除申請 → 免除, 申請): they help ranking, not coverage."""
+    move: str | None = None
+    """Which way the move asked about goes, from the places named (:mod:`intents.moves`)."""
     has_unknown_words: bool = False
     """Sudachi met a word it does not know (a typo, or kana where kanji was meant)."""
     units: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -336,6 +340,7 @@ class Engine:
         self._first_fusion = (FusionWeights.load(list(self.cascade.first))
                               if self.cascade.first and set(self.cascade.first) != set(self.dense) else None)
         self._ward_factors: dict[str, dict[int, float]] = {}
+        self._moving_docs = [i for i, d in enumerate(self.docs) if d.move]
         self.lexical_calls = 0
         """Questions the cascade answered with the lexical ranking alone, no encoder asked."""
         self.slow_calls = 0
@@ -351,6 +356,16 @@ class Engine:
         factors = self._ward_factors.get(ward)
         if factors is None:
             factors = self._ward_factors[ward] = {i: _ward_factor(d, ward) for i, d in enumerate(self.docs) if d.ward}
+        return factors
+
+    def factors(self, u: Understanding, ward: str | None) -> dict[int, float]:
+        """Document → the factor its ward and its direction of moving give it for this question (absent: 1)."""
+        factors = self.ward_factors(u.entities.ward or ward)
+        if u.move is None:
+            return factors
+        factors = dict(factors)
+        for i in self._moving_docs:
+            factors[i] = factors.get(i, 1.0) * _move_factor(self.docs[i], u.move)
         return factors
 
     def first_stage(self, text: str, ward: str | None = None) -> Ranked | Pending:
@@ -390,6 +405,9 @@ class Engine:
     def understand(self, text: str) -> Understanding:
         normalized = normalize(text)
         rewritten = self._rewrite(normalized)
+        # "横浜から中原区へ引っ越す" is a 転入, "中原区から宮前区に" a 転居: the places say which way a move goes
+        # (read before the speller, which knows words, not places).
+        move = direction(rewritten, self.gazetteer.ward_of)
         tokens = self.tokenizer.tokens(rewritten)
         suspicious = self._suspicious(tokens)
         if suspicious:
@@ -415,6 +433,7 @@ class Engine:
             terms=tuple(terms),
             entities=self.gazetteer.extract(rewritten, normalized if rewritten != normalized else None),
             foci=self.cues.foci(rewritten if rewritten == normalized else f"{rewritten}\n{normalized}"),
+            move=move,
         )
 
     def _suspicious(self, tokens: Sequence[Token]) -> list[str]:
@@ -526,7 +545,7 @@ class Engine:
             # An entry that covers all of the question beats one that matches part of it strongly.
             score = (lexical * (w.coverage_floor + (1.0 - w.coverage_floor) * cov) + w.short_text * name
                      + w.title * title)
-            factor = _ward_factor(d, effective_ward)
+            factor = _ward_factor(d, effective_ward) * _move_factor(d, u.move)
             if checklist and d.kind == "life_event":
                 factor *= w.checklist
             prescored.append((score * factor, factor, doc_id, lexical, cov, name))
@@ -563,7 +582,7 @@ class Engine:
             return u, ward, tuple(self.rank(u, ward))
         lexical = tuple(self.rank(u, ward, limit=20))
         scores = {self._by_id[c.entry_id]: c.score for c in lexical}
-        factors = self.ward_factors(u.entities.ward or ward)
+        factors = self.factors(u, ward)
         # The cascade's first step: a decisive lexical ranking that covers the question needs no encoder.
         alone = fuse(scores, {}, LEXICAL_ONLY, factors)
         if self.cascade.lexical_decisive(alone, lexical[0].coverage if lexical else 0.0, self.thresholds.answer):
@@ -587,7 +606,7 @@ class Engine:
         slower = [n for n in self.dense if n not in pending.similarities]
         sims = {**pending.similarities, **self._similarities(u, slower)}
         scores = {self._by_id[c.entry_id]: c.score for c in pending.lexical}
-        fused = fuse(scores, sims, self.fusion, self.ward_factors(u.entities.ward or ward))
+        fused = fuse(scores, sims, self.fusion, self.factors(u, ward))
         ranked = self._ranked(u, ward, pending.lexical, fused)
         self._read.put(ranked, *pending.key)
         return ranked
@@ -600,7 +619,7 @@ class Engine:
         u, ward = pending.understanding, pending.ward
         scores = {self._by_id[c.entry_id]: c.score for c in pending.lexical}
         fusion = self._first_fusion or self.fusion
-        fused = fuse(scores, pending.similarities, fusion, self.ward_factors(u.entities.ward or ward))
+        fused = fuse(scores, pending.similarities, fusion, self.factors(u, ward))
         return self._ranked(u, ward, pending.lexical, fused)
 
     def _similarities(self, u: Understanding, names: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
@@ -929,6 +948,11 @@ class Engine:
             return en_text.fallback_text(cp)
         return (f"申し訳ありません。そのご質問にはお答えできる情報が見つかりませんでした（わかりません）。"
                 f"{cp.name}（{cp.phone}、{cp.hours}）にお問い合わせいただくか、オペレーターにおつなぎします。")
+
+
+def _move_factor(d: Document, move: str | None) -> float:
+    """An entry about another way of moving than the question's counts much less."""
+    return MOVE_MISMATCH if move and d.move and d.move != move else 1.0
 
 
 def _ward_factor(d: Document, ward: str | None) -> float:

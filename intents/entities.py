@@ -100,6 +100,10 @@ class Gazetteer:
         # 多摩川 and 川崎市 are not wards: refuse a short match that runs on into these.
         self._pattern = re.compile("(?:" + "|".join(re.escape(k) for k in keys) + ")(?!川)") if keys else None
 
+    def ward_of(self, surface: str) -> str | None:
+        """The ward of one of this city's place names (a ward, a station, an office), else None."""
+        return self._names.get(surface, (None, None))[0]
+
     def names_office(self, surface: str) -> bool:
         """True when ``surface`` (as matched by :meth:`extract`) is an office's name or alias."""
         return self._names.get(surface, (None, None))[1] is not None

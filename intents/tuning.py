@@ -41,7 +41,7 @@ def prepare(engine: Engine, queries: Iterable[LabelledQuery]) -> list[Prepared]:
         candidates = engine.rank(u, ward, limit=20)
         lexical = {engine._by_id[c.entry_id]: c.score for c in candidates}
         sims = {n: ix.similarities(ix.query_vector(u.normalized)) for n, ix in engine.dense.items()}
-        factors = engine.ward_factors(ward)
+        factors = engine.factors(u, ward)
         out.append(Prepared(q, lexical, sims, factors, candidates[0].coverage if candidates else 0.0))
     return out
 

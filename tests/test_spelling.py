@@ -43,3 +43,11 @@ def test_corrects(speller: Speller, text: str, suspicious: list[str], expected: 
 def test_leaves_alone(speller: Speller, text: str, suspicious: list[str]) -> None:
     """Nothing changes when no word fits clearly, or nothing looks like a slip."""
     assert speller.correct(text, suspicious) == text
+
+
+def test_a_word_never_ends_inside_a_run_of_kana() -> None:
+    """「市外から」 is not 「市外へ」 + 「ら」 (one character away in the window 市外か): a correction that
+    would cut the kana of 「から」 in two is not one."""
+    speller = Speller([*VOCABULARY, "市外へ", "市外へ"])
+    assert speller.correct("市外から引っ越してきた", ["市", "外"]) == "市外から引っ越してきた"
+    assert speller.correct("市外え引っ越す", ["え"]) == "市外え引っ越す"  # no kanji word fits: left alone
