@@ -92,11 +92,9 @@ class Speller:
                 window = chunk[start:start + length]
                 if window in self._count or not any(start <= p < start + length for p in positions):
                     continue
-                if _cuts_kana(chunk, start) or _cuts_kana(chunk, start + length):
-                    continue  # 市外か|ら is not 市外へ + ら: a word does not end inside a run of kana
                 for i in range(length):
-                    if window[i] in KEEP:
-                        continue
+                    if window[i] in KEEP or HIRAGANA_RUN.match(window[i]):
+                        continue  # a hiragana is a particle or okurigana, not a slip: 市外か is not 市外へ
                     for word in self._masked.get(f"{window[:i]}\0{window[i + 1:]}", ()):
                         found.setdefault(word, start)
             if not found:
@@ -141,11 +139,6 @@ class Speller:
                 _, start, end, word = best
                 return chunk[:start] + word + self._kana_for_kanji(chunk[end:], marks)
         return chunk
-
-
-def _cuts_kana(text: str, i: int) -> bool:
-    """Whether a boundary before ``text[i]`` falls between two hiragana."""
-    return 0 < i < len(text) and bool(HIRAGANA_RUN.match(text[i - 1])) and bool(HIRAGANA_RUN.match(text[i]))
 
 
 def _find_all(text: str, part: str) -> Iterable[int]:
