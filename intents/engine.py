@@ -849,15 +849,17 @@ class Engine:
         conf = max(top.coverage, vouched)
         if evidence["second"] > 0.8:
             conf *= 1.0 - (evidence["second"] - 0.8) * 0.5
-        judged = self.fusion.vouching.confidence(evidence) if self.fusion.vouching and learned else 0.0
+        judged = (self.fusion.vouching.confidence(evidence)
+                  if self.fusion.vouching and learned and not evidence["two_topics"] else 0.0)
         return max(0.0, min(1.0, max(conf, judged)))
 
     def evidence(self, candidates: Sequence[Candidate], u: Understanding, english: bool) -> dict[str, float]:
-        """What is known about the best candidate of a question (:data:`intents.fusion.EVIDENCE`)."""
+        """What is known about the best candidate of a question (:data:`intents.fusion.EVIDENCE`), and
+        whether an unrelated rival covering as much matches none of the words it matches (``two_topics``)."""
         top = candidates[0]
         features = dict(top.features)
-        rival = any(c.coverage >= max(top.coverage, 0.3) and not self._related(top.entry_id, c.entry_id)
-                    for c in candidates[1:3])
+        rivals = [c for c in candidates[1:3]
+                  if c.coverage >= max(top.coverage, 0.3) and not self._related(top.entry_id, c.entry_id)]
         use, e5 = features.get("cosine:use"), features.get("cosine:e5")
         others = [v for c in candidates[1:] if (v := dict(c.features).get("cosine:use")) is not None]
         return {
@@ -865,7 +867,9 @@ class Engine:
             "name": features.get("name", 0.0), "bigrams": features.get("bigrams", 0.0),
             "lexical": features.get("lexical", 0.0),
             "second": candidates[1].score / top.score if len(candidates) > 1 and top.score > 0 else 0.0,
-            "rival": float(rival), "use_lead": use - max(others) if use is not None and others else 0.0,
+            "rival": float(bool(rivals)),
+            "two_topics": float(any(not set(c.matched) & set(top.matched) for c in rivals)),
+            "use_lead": use - max(others) if use is not None and others else 0.0,
             "cosine:e5": e5 or 0.0, "no_e5": float(e5 is None), "short": 1.0 / (1 + len(u.terms)),
             "english": float(english),
         }

@@ -80,7 +80,8 @@ coverage of the question, ``use`` cosine (``no_use``: the lexical ranking decide
 character bigrams, relative lexical score; the second candidate's score over its (``second``); whether an
 unrelated candidate covers as much (``rival``); its ``use`` cosine's lead over the other candidates'; its
 e5 cosine (``no_e5``: the cheap ranking was decisive); 1 / (1 + the question's terms) (``short``); whether
-the question is English."""
+the question is English. Where the rival matches none of the words the best candidate matches (``two_topics``:
+"犬と住民票", each entry covering its half) the judge has no say."""
 
 
 @dataclass(frozen=True)

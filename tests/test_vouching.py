@@ -1,6 +1,6 @@
 """The learned judge (fusion.yaml's ``vouching``): a logistic model of whether the best candidate is right,
 fitted on the tuning halves; it can answer what the rules leave below the threshold, never take an answer
-away, and has no say where chatter or route cues speak."""
+away, and has no say where chatter or route cues speak or the question has two topics."""
 
 from __future__ import annotations
 
@@ -115,3 +115,23 @@ def test_the_judge_has_no_say_where_a_route_or_chatter_cue_speaks(fused: Engine)
         assert reply.kind == "fallback", (text, reply.kind)
     u, _, candidates = fused.prepare("宮前平から鷺沼まで歩ける？")
     assert judge.probability(fused.evidence(candidates, u, False)) >= judge.least
+
+
+def test_the_judge_has_no_say_on_a_question_of_two_topics() -> None:
+    """「犬と住民票」: one entry covers 住民票, an unrelated one 犬, and they share no word. The judge would
+    vouch for 住民票 (its cosine and name match are high), but the question is as much about the dog: the
+    rules decide, and offer both."""
+    from tests.conftest import MINI_KB
+
+    engine = Engine(load(MINI_KB), memo_size=0, encoders=[load_encoder("use"), load_encoder("e5")],
+                    cache_dir=EMBEDDING_CACHE)
+    judge = engine.fusion.vouching
+    assert judge is not None
+    u, _, candidates = engine.prepare("犬と住民票")
+    evidence = engine.evidence(candidates, u, False)
+    assert evidence["two_topics"] == 1.0 and judge.probability(evidence) >= judge.least
+    reply = engine.respond("犬と住民票", Context(now=CLOCK))
+    assert reply.kind == "fallback" and {"juminhyo", "inu-toroku"} <= {c.entry_id for c in reply.candidates[:3]}
+    one_topic = "住民票を取りたい"
+    u, _, candidates = engine.prepare(one_topic)
+    assert engine.evidence(candidates, u, False)["two_topics"] == 0.0
