@@ -31,6 +31,10 @@ class Cues:
     """Feelings and personal remarks (最近ついてない): not a question for the city."""
     routes: tuple[re.Pattern[str], ...] = ()
     """A way between two places (武蔵小杉から渋谷まで何分): a route planner's question, not the city's."""
+    other_topic: tuple[re.Pattern[str], ...] = ()
+    """What another service answers, asked as such (明日の天気, おいしいラーメン屋どこ): not the city's."""
+    noise: tuple[re.Pattern[str], ...] = ()
+    """Not a question at all, matched on the whole text: a test message, a group of characters repeated."""
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> Cues:
@@ -42,12 +46,14 @@ class Cues:
             raise CueError(f"{path}: expected the sections handoff, smalltalk, focus and optionally checklist "
                            "and out_of_scope")
         oos = data.get("out_of_scope") or {}
-        if not isinstance(oos, dict) or not set(oos) <= {"chatter", "route"}:
-            raise CueError(f"{path}: out_of_scope has the lists chatter and route")
-        try:
-            routes = tuple(re.compile(normalize(r)) for r in oos.get("route") or [])
-        except re.error as exc:
-            raise CueError(f"{path}: out_of_scope.route: {exc}") from exc
+        if not isinstance(oos, dict) or not set(oos) <= {"chatter", "route", "other_topic", "noise"}:
+            raise CueError(f"{path}: out_of_scope has the lists chatter, route, other_topic and noise")
+        patterns = {}
+        for kind in ("route", "other_topic", "noise"):
+            try:
+                patterns[kind] = tuple(re.compile(normalize(r)) for r in oos.get(kind) or [])
+            except re.error as exc:
+                raise CueError(f"{path}: out_of_scope.{kind}: {exc}") from exc
         unknown = set(data["focus"]) - set(FOCI)
         if unknown:
             raise CueError(f"{path}: unknown focus {sorted(unknown)}; known: {FOCI}")
@@ -61,7 +67,9 @@ class Cues:
             focus={k: norm(v) for k, v in data["focus"].items()},
             checklist=norm(data.get("checklist") or []),
             chatter=norm(oos.get("chatter") or []),
-            routes=routes,
+            routes=patterns["route"],
+            other_topic=patterns["other_topic"],
+            noise=patterns["noise"],
         )
 
     def wants_handoff(self, text: str) -> bool:
@@ -71,11 +79,16 @@ class Cues:
         return any(c in text for c in self.checklist)
 
     def out_of_scope(self, text: str) -> str | None:
-        """``chatter`` or ``route`` when the words say the question is not for the city, else None."""
+        """``noise``, ``chatter``, ``route`` or ``other_topic`` when the words say the question is not for the
+        city, else None."""
+        if any(r.search(line.strip()) for line in text.split("\n") for r in self.noise):
+            return "noise"
         if any(w in text for w in self.chatter):
             return "chatter"
         if any(r.search(text) for r in self.routes):
             return "route"
+        if any(r.search(text) for r in self.other_topic):
+            return "other_topic"
         return None
 
     def smalltalk_kind(self, text: str) -> str | None:

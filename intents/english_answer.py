@@ -170,6 +170,10 @@ OUT_OF_SCOPE = {
                "please ask about anything the city handles.",
     "route": "Sorry, I cannot give train connections or routes between stations (I don't know); please use a "
              "railway route finder. For the way to a city office such as a ward office, ask with its name.",
+    "other_topic": "Sorry, I cannot help with the weather, restaurants or shops (I don't know). Please ask about "
+                   "Kawasaki City's procedures, offices or opening days.",
+    "noise": "I could not read a question there. Please write what you would like to know about Kawasaki City's "
+             "procedures, offices or opening days.",
 }
 
 SMALLTALK = {

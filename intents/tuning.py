@@ -130,8 +130,8 @@ class Judged:
     kind: str
     confidence: float
     evidence: Mapping[str, float] | None
-    """None where the learned judge has no say: chatter or route cues, another city, opening days, two
-    topics ("犬と住民票")."""
+    """None where the learned judge has no say: out-of-scope cues (chatter, route, other topic, noise),
+    another city, opening days, two topics ("犬と住民票")."""
 
 
 def judge(engine: Engine, label: str, queries: Iterable[LabelledQuery]) -> list[Judged]:

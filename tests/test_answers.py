@@ -176,6 +176,30 @@ def test_chatter_is_not_answered_from_the_base(question: str) -> None:
     assert reply.kind == "fallback" and reply.answer is None and reply.explain.get("out_of_scope") == "chatter"
 
 
+@pytest.mark.parametrize("question", ["明日の天気は？", "今夜は雪が降りそう？", "溝の口でおすすめの居酒屋ある？",
+                                      "登戸の寿司屋どこ", "What's the weather like in Kawasaki today?"])
+def test_a_forecast_or_a_restaurant_is_another_services_question(question: str) -> None:
+    reply = ENGINE.respond(question, CTX)
+    assert reply.kind == "fallback" and reply.explain.get("out_of_scope") == "other_topic", question
+    assert "天気" in message(reply) or "weather" in message(reply)
+
+
+@pytest.mark.parametrize(("question", "entry"), [("ビニール傘 捨てたい", "faq-gomi-kasa"),
+                                                 ("傘を粗大ごみで出せる？", "faq-gomi-kasa")])
+def test_the_citys_own_questions_about_umbrellas_weather_and_shops_stay(question: str, entry: str) -> None:
+    reply = ENGINE.respond(question, CTX)
+    assert reply.answer is not None and reply.answer.entry_id == entry, question
+    for text in ("ランチタイムも窓口やってる？", "天気が悪い日の粗大ごみ", "ラーメン屋を開業したい 営業許可"):
+        assert ENGINE.respond(text, CTX).explain.get("out_of_scope") is None, text
+
+
+@pytest.mark.parametrize("question", ["てすと", "テスト。", "ｔｅｓｔ", "ぬのぬのぬの", "ははははは", "aaaa"])
+def test_a_test_message_or_a_repeated_group_is_not_read_as_a_question(question: str) -> None:
+    reply = ENGINE.respond(question, CTX)
+    assert reply.kind == "fallback" and reply.answer is None and reply.explain.get("out_of_scope") == "noise"
+    assert "読み取れません" in message(reply) or "could not read" in message(reply)
+
+
 @pytest.mark.parametrize("question", ["武蔵小杉から渋谷までの行き方", "新宿から溝の口まで何分",
                                       "川崎駅から横浜駅への乗り換え"])
 def test_a_route_between_two_places_is_not_answered(question: str) -> None:

@@ -1,6 +1,6 @@
 """The learned judge (fusion.yaml's ``vouching``): a logistic model of whether the best candidate is right,
 fitted on the tuning halves; it can answer what the rules leave below the threshold, never take an answer
-away, and has no say where chatter or route cues speak or the question has two topics."""
+away, and has no say where an out-of-scope cue speaks or the question has two topics."""
 
 from __future__ import annotations
 
