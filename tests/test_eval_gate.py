@@ -77,9 +77,9 @@ def test_fused_matcher_on_the_citizen_side_set(fused: Engine) -> None:
     assert s["answered"] >= CITIZEN_FLOOR["answered"], s
 
 
-CITIZEN_FLOOR = {"top1": 0.88, "top3": 0.97, "oos_rejection": 0.85, "answered": 0.82}
+CITIZEN_FLOOR = {"top1": 0.88, "top3": 0.97, "oos_rejection": 0.95, "answered": 0.82}
 """Just under the fused figures measured on 2026-12-01 (check half: 0.893, 0.987, 0.875); answered right
-0.832 on 2026-12-03."""
+0.832 on 2026-12-03; rejection 0.979 on 2026-12-04 (forecasts, shops and noise)."""
 
 def test_fused_matcher_on_the_english_set(fused: Engine) -> None:
     """Questions written in English (checking half): the right entry, and the reply in English — the entry's
