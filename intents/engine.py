@@ -738,7 +738,8 @@ class Engine:
         if beyond and not u.entities.offices and not (top is not None and dict(top.features).get("name", 0) >= 0.8):
             explain["out_of_scope"] = beyond
             return reply("fallback", min(confidence, self.thresholds.answer / 2),
-                         text=(en_text.OUT_OF_SCOPE if en else _OUT_OF_SCOPE)[beyond],
+                         text=(en_text.OUT_OF_SCOPE if en else _OUT_OF_SCOPE)[beyond].format(
+                             line=self.contact.line("en" if en else "ja")),
                          follow_ups=("オペレーターと話したい",))
 
         if u.entities.elsewhere and not u.entities.ward:
@@ -979,9 +980,10 @@ _OUT_OF_SCOPE = {
     "route": "申し訳ありません。駅や施設の間の乗り換え・経路はこちらではご案内できません（わかりません）。"
              "鉄道会社などの経路案内をご利用ください。区役所など市の施設への行き方でしたら、施設名を添えてご質問ください。",
     "other_topic": "申し訳ありません。天気や飲食店・お店のご案内はこちらではできません（わかりません）。"
-                   "川崎市の手続き・窓口・開庁日などについてご質問ください。",
+                   "川崎市の手続き・窓口・開庁日などについてご質問ください。市のことは{line}でもお受けしています。",
     "noise": "ご質問を読み取れませんでした。"
-             "川崎市の手続き・窓口・開庁日などについて、知りたいことを文章でお書きください。",
+             "川崎市の手続き・窓口・開庁日などについて、知りたいことを文章でお書きください。"
+             "お電話では{line}でお受けしています。",
 }
 
 _SMALLTALK = {

@@ -171,9 +171,9 @@ OUT_OF_SCOPE = {
     "route": "Sorry, I cannot give train connections or routes between stations (I don't know); please use a "
              "railway route finder. For the way to a city office such as a ward office, ask with its name.",
     "other_topic": "Sorry, I cannot help with the weather, restaurants or shops (I don't know). Please ask about "
-                   "Kawasaki City's procedures, offices or opening days.",
+                   "Kawasaki City's procedures, offices or opening days; {line} also takes questions about the city.",
     "noise": "I could not read a question there. Please write what you would like to know about Kawasaki City's "
-             "procedures, offices or opening days.",
+             "procedures, offices or opening days, or call {line}.",
 }
 
 SMALLTALK = {
