@@ -73,7 +73,25 @@ WEEKDAY_IDS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @lru_cache(maxsize=128)
 def _year_holidays(year: int) -> Mapping[dt.date, str]:
-    return dict(jpholiday.year_holidays(year))
+    try:
+        return dict(jpholiday.year_holidays(year))
+    except OverflowError:
+        # jpholiday looks a day past each holiday (振替休日), which is past dt.date.max in the year 9999: a
+        # typed 9999-12-31 is nobody's opening day, and must not fail the request. Holidays day by day,
+        # stopping where the library cannot look ahead.
+        return {day: name for day in _days_of(year) if (name := _holiday_or_none(day))}
+
+
+def _days_of(year: int) -> list[dt.date]:
+    first = dt.date(year, 1, 1)
+    return [first + dt.timedelta(days=i) for i in range((dt.date(year, 12, 31) - first).days + 1)]
+
+
+def _holiday_or_none(day: dt.date) -> str | None:
+    try:
+        return jpholiday.is_holiday_name(day)
+    except OverflowError:
+        return None
 
 
 def holiday_name(day: dt.date) -> str | None:

@@ -702,3 +702,10 @@ def test_validate_references_reports_unknown_ids() -> None:
     assert ("calendar.yaml", None, "procedure_names.tennyu") in where
     assert ("offices", "nakahara-kuyakusho", "hours.profile") in where
     assert ("calendar.yaml", "ward-office-saturday", "windows") in where
+
+
+def test_holidays_are_known_up_to_the_last_day_a_date_can_be() -> None:
+    """jpholiday looks a day past each holiday and overflows in the year 9999; the year's holidays are still
+    named, and its last days are none."""
+    assert holiday_name(dt.date(9999, 1, 1)) == "元日" and holiday_name(dt.date.max) is None
+    assert holiday_name(dt.date.min) == "元日"
