@@ -26,6 +26,10 @@ class Cues:
     smalltalk: Mapping[str, tuple[str, ...]]
     focus: Mapping[str, tuple[str, ...]]
     checklist: tuple[str, ...] = ()
+    crisis: tuple[str, ...] = ()
+    """Words of someone who may be thinking of suicide (死にたい, 消えたい): the lines that listen come first."""
+    crisis_entry: str | None = None
+    """The entry that gives those lines (cues.yaml ``crisis.entry``)."""
     """Words asking what to do as a whole (何をすれば, やること …): life events answer those."""
     chatter: tuple[str, ...] = ()
     """Feelings and personal remarks (最近ついてない): not a question for the city."""
@@ -41,10 +45,13 @@ class Cues:
         with path.open(encoding="utf-8") as f:
             data = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         if not isinstance(data, dict) or not {"handoff", "smalltalk", "focus"} <= set(data) <= {
-            "handoff", "smalltalk", "focus", "checklist", "out_of_scope"
+            "handoff", "smalltalk", "focus", "checklist", "out_of_scope", "crisis"
         }:
-            raise CueError(f"{path}: expected the sections handoff, smalltalk, focus and optionally checklist "
-                           "and out_of_scope")
+            raise CueError(f"{path}: expected the sections handoff, smalltalk, focus and optionally checklist, "
+                           "out_of_scope and crisis")
+        crisis = data.get("crisis") or {}
+        if not isinstance(crisis, dict) or not set(crisis) <= {"entry", "words"}:
+            raise CueError(f"{path}: crisis has an entry and its words")
         oos = data.get("out_of_scope") or {}
         if not isinstance(oos, dict) or not set(oos) <= {"chatter", "route", "other_topic", "noise"}:
             raise CueError(f"{path}: out_of_scope has the lists chatter, route, other_topic and noise")
@@ -66,11 +73,16 @@ class Cues:
             smalltalk={k: norm(v) for k, v in data["smalltalk"].items()},
             focus={k: norm(v) for k, v in data["focus"].items()},
             checklist=norm(data.get("checklist") or []),
+            crisis=norm(crisis.get("words") or []),
+            crisis_entry=str(crisis["entry"]) if crisis.get("entry") else None,
             chatter=norm(oos.get("chatter") or []),
             routes=patterns["route"],
             other_topic=patterns["other_topic"],
             noise=patterns["noise"],
         )
+
+    def in_crisis(self, text: str) -> bool:
+        return any(w in text for w in self.crisis)
 
     def wants_handoff(self, text: str) -> bool:
         return any(c in text for c in self.handoff)

@@ -692,6 +692,17 @@ class Engine:
             answer = compose(self.kb, entry, u.foci, ward, self.contact)
             return en_text.english_answer(self.kb, entry, answer, u.foci, self.contact) if en else answer
 
+        if self.cues.in_crisis(u.cue_text):
+            # 「死にたい」: the lines that listen, whatever the ranking says (the base's words for 死 are a
+            # dog's death and the death registration); a person when the base has no such entry.
+            explain["route"] = "crisis"
+            crisis = self.kb.get(self.cues.crisis_entry) if self.cues.crisis_entry else None
+            lines = answer_for(crisis) if crisis is not None else None
+            if lines is not None and not self.cues.wants_handoff(u.cue_text):
+                return reply("answer", 1.0, answer=lines, topic=self.cues.crisis_entry,
+                             follow_ups=("オペレーターと話したい",))
+            text = self._crisis_text(en) if lines is None else f"{lines.text}\n{self._handoff_text(en)}"
+            return reply("handoff", 1.0, text=text, topic=ctx.topic)
         if self.cues.wants_handoff(u.cue_text):
             return reply("handoff", 1.0, text=self._handoff_text(en), topic=ctx.topic)
 
@@ -946,6 +957,14 @@ class Engine:
             return en_text.elsewhere_text(place, cp)
         return (f"申し訳ありません。{place}の手続きや施設については、こちらではお答えできません（わかりません）。"
                 f"{place}にお問い合わせください。川崎市のことでしたら{cp.name}（{cp.phone}、{cp.hours}）でもお受けしています。")
+
+    def _crisis_text(self, en: bool = False) -> str:
+        line = self.contact.line("en" if en else "ja")
+        if en:
+            return (f"Thank you for telling us how you feel. If a life is in danger now, call 119 (ambulance) or 110 "
+                    f"(police). {line} will listen; I am connecting you to an operator.")
+        return (f"おつらい気持ちを話してくださってありがとうございます。いま命の危険があるときは、119番(救急)か110番に"
+                f"電話してください。{line}でお話をお聞きします。オペレーターにおつなぎします。")
 
     def _fallback_text(self, en: bool = False) -> str:
         cp = self.contact

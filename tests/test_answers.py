@@ -176,6 +176,31 @@ def test_chatter_is_not_answered_from_the_base(question: str) -> None:
     assert reply.kind == "fallback" and reply.answer is None and reply.explain.get("out_of_scope") == "chatter"
 
 
+@pytest.mark.parametrize("question", ["死にたい", "もう消えたい", "生きるのがつらいです", "自殺したいと思ってしまう",
+                                      "I want to die"])
+def test_words_of_suicide_get_the_lines_that_listen_first(question: str) -> None:
+    """Whatever the ranking says (the base's words for 死 are a dog's death and the death registration)."""
+    reply = ENGINE.respond(question, CTX)
+    assert reply.kind == "answer" and reply.answer is not None and reply.answer.entry_id == "faq-kokoro-soudan"
+    assert "044-733-4343" in message(reply) and "119" in message(reply) and reply.explain["route"] == "crisis"
+    asked = ENGINE.respond(f"{question} 人と話したい", CTX)
+    assert asked.kind == "handoff" and "044-733-4343" in asked.text  # a person, and the lines meanwhile
+
+
+def test_a_death_that_is_not_ones_own_is_still_a_procedure() -> None:
+    for question, entry in (("犬が死んだ", "inu-shibou"), ("父が死亡した 手続き", "death")):
+        reply = ENGINE.respond(question, CTX)
+        assert reply.answer is not None and reply.answer.entry_id == entry, question
+        assert reply.explain.get("route") != "crisis"
+
+
+def test_without_the_lines_in_the_base_words_of_suicide_go_to_a_person() -> None:
+    from tests.conftest import MINI_KB
+
+    reply = Engine(load(MINI_KB), memo_size=0).respond("死にたい", CTX)
+    assert reply.kind == "handoff" and "119" in reply.text and "044-200-3939" in reply.text
+
+
 @pytest.mark.parametrize("question", ["明日の天気は？", "今夜は雪が降りそう？", "溝の口でおすすめの居酒屋ある？",
                                       "登戸の寿司屋どこ", "What's the weather like in Kawasaki today?"])
 def test_a_forecast_or_a_restaurant_is_another_services_question(question: str) -> None:
