@@ -37,6 +37,8 @@ class Cues:
     """A way between two places (武蔵小杉から渋谷まで何分): a route planner's question, not the city's."""
     other_topic: tuple[re.Pattern[str], ...] = ()
     """What another service answers, asked as such (明日の天気, おいしいラーメン屋どこ): not the city's."""
+    medical: tuple[re.Pattern[str], ...] = ()
+    """Medical advice (熱が下がらない, 潜伏期間, 解熱剤): a doctor's or a pharmacist's question."""
     noise: tuple[re.Pattern[str], ...] = ()
     """Not a question at all, matched on the whole text: a test message, a group of characters repeated."""
 
@@ -53,10 +55,10 @@ class Cues:
         if not isinstance(crisis, dict) or not set(crisis) <= {"entry", "words"}:
             raise CueError(f"{path}: crisis has an entry and its words")
         oos = data.get("out_of_scope") or {}
-        if not isinstance(oos, dict) or not set(oos) <= {"chatter", "route", "other_topic", "noise"}:
-            raise CueError(f"{path}: out_of_scope has the lists chatter, route, other_topic and noise")
+        if not isinstance(oos, dict) or not set(oos) <= {"chatter", "route", "other_topic", "medical", "noise"}:
+            raise CueError(f"{path}: out_of_scope has the lists chatter, route, other_topic, medical and noise")
         patterns = {}
-        for kind in ("route", "other_topic", "noise"):
+        for kind in ("route", "other_topic", "medical", "noise"):
             try:
                 patterns[kind] = tuple(re.compile(normalize(r)) for r in oos.get(kind) or [])
             except re.error as exc:
@@ -78,6 +80,7 @@ class Cues:
             chatter=norm(oos.get("chatter") or []),
             routes=patterns["route"],
             other_topic=patterns["other_topic"],
+            medical=patterns["medical"],
             noise=patterns["noise"],
         )
 
@@ -91,8 +94,8 @@ class Cues:
         return any(c in text for c in self.checklist)
 
     def out_of_scope(self, text: str) -> str | None:
-        """``noise``, ``chatter``, ``route`` or ``other_topic`` when the words say the question is not for the
-        city, else None."""
+        """``noise``, ``chatter``, ``route``, ``other_topic`` or ``medical`` when the words say the question is
+        not for the city, else None."""
         if any(r.search(line.strip()) for line in text.split("\n") for r in self.noise):
             return "noise"
         if any(w in text for w in self.chatter):
@@ -101,6 +104,8 @@ class Cues:
             return "route"
         if any(r.search(text) for r in self.other_topic):
             return "other_topic"
+        if any(r.search(text) for r in self.medical):
+            return "medical"
         return None
 
     def smalltalk_kind(self, text: str) -> str | None:

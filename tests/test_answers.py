@@ -218,6 +218,18 @@ def test_the_citys_own_questions_about_umbrellas_weather_and_shops_stay(question
         assert ENGINE.respond(text, CTX).explain.get("out_of_scope") is None, text
 
 
+@pytest.mark.parametrize("question", ["風邪の治し方", "熱が38度ある", "頭痛がひどい 何の病気？", "I have a fever"])
+def test_medical_advice_is_a_doctors_question(question: str) -> None:
+    reply = ENGINE.respond(question, CTX)
+    assert reply.kind == "fallback" and reply.explain.get("out_of_scope") == "medical", question
+    assert "044-200-3939" in message(reply)
+
+
+def test_a_fever_on_a_health_check_day_is_still_the_citys() -> None:
+    reply = ENGINE.respond("健診の日に子どもが熱を出したら別の日に変えられますか", CTX)
+    assert reply.answer is not None and reply.answer.entry_id == "faq-nyuyoji-kenshin-henko"
+
+
 @pytest.mark.parametrize("question", ["てすと", "テスト。", "ｔｅｓｔ", "ぬのぬのぬの", "ははははは", "aaaa"])
 def test_a_test_message_or_a_repeated_group_is_not_read_as_a_question(question: str) -> None:
     reply = ENGINE.respond(question, CTX)
