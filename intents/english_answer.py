@@ -173,8 +173,8 @@ OUT_OF_SCOPE = {
     "other_topic": "Sorry, I cannot help with the weather, restaurants or shops (I don't know). Please ask about "
                    "Kawasaki City's procedures, offices or opening days; {line} also takes questions about the city.",
     "medical": "Sorry, I cannot advise on symptoms or medicines (I don't know): please ask a doctor or a pharmacy. "
-               "If you are unsure whether to see a doctor or call an ambulance, ask me for the emergency advice "
-               "line; {line} also takes questions about the city.",
+               "If you are unsure whether to see a doctor now, ask me \"Should I call an ambulance?\" for the "
+               "emergency advice line; {line} also takes questions about the city.",
     "noise": "I could not read a question there. Please write what you would like to know about Kawasaki City's "
              "procedures, offices or opening days, or call {line}.",
 }

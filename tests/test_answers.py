@@ -225,6 +225,15 @@ def test_medical_advice_is_a_doctors_question(question: str) -> None:
     assert "044-200-3939" in message(reply)
 
 
+def test_the_medical_reply_points_to_a_question_the_base_answers() -> None:
+    """The reply sends the citizen to ask 「救急の相談先」 / "Should I call an ambulance?": both must find the
+    base's emergency-advice entries."""
+    for question in ("救急の相談先", "Should I call an ambulance?"):
+        reply = ENGINE.respond(question, CTX)
+        assert reply.answer is not None and reply.answer.entry_id.startswith("faq-kyukyu"), question
+    assert '"Should I call an ambulance?"' in ENGINE.respond("I have a fever", CTX).text
+
+
 def test_a_fever_on_a_health_check_day_is_still_the_citys() -> None:
     reply = ENGINE.respond("健診の日に子どもが熱を出したら別の日に変えられますか", CTX)
     assert reply.answer is not None and reply.answer.entry_id == "faq-nyuyoji-kenshin-henko"
