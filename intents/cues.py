@@ -26,11 +26,11 @@ class Cues:
     smalltalk: Mapping[str, tuple[str, ...]]
     focus: Mapping[str, tuple[str, ...]]
     checklist: tuple[str, ...] = ()
+    """Words asking what to do as a whole (何をすれば, やること …): life events answer those."""
     crisis: tuple[str, ...] = ()
     """Words of someone who may be thinking of suicide (死にたい, 消えたい): the lines that listen come first."""
     crisis_entry: str | None = None
     """The entry that gives those lines (cues.yaml ``crisis.entry``)."""
-    """Words asking what to do as a whole (何をすれば, やること …): life events answer those."""
     chatter: tuple[str, ...] = ()
     """Feelings and personal remarks (最近ついてない): not a question for the city."""
     routes: tuple[re.Pattern[str], ...] = ()

@@ -130,7 +130,7 @@ class Judged:
     kind: str
     confidence: float
     evidence: Mapping[str, float] | None
-    """None where the learned judge has no say: out-of-scope cues (chatter, route, other topic, noise),
+    """None where the learned judge has no say: out-of-scope cues (chatter, route, other topic, medical, noise),
     another city, opening days, two topics ("犬と住民票")."""
 
 

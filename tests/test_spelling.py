@@ -50,4 +50,5 @@ def test_a_hiragana_is_never_taken_for_the_slip() -> None:
     hiragana is a particle or okurigana; a wrong kanji next to kana is still corrected (祖大ごみ)."""
     speller = Speller([*VOCABULARY, "市外へ", "市外へ", "粗大ごみ"])
     assert speller.correct("市外から引っ越してきた", ["市", "外"]) == "市外から引っ越してきた"
+    assert speller.correct("市外え引っ越す", ["え"]) == "市外え引っ越す"  # no kanji word fits: left alone
     assert speller.correct("祖大ごみの出し方", ["祖"]) == "粗大ごみの出し方"
