@@ -8,7 +8,10 @@ good one, and the reason is kept for ``/readyz`` and the reload response.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import datetime as dt
+import gc
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +34,26 @@ Overlay = Callable[[], tuple[Mapping[str, Edit], Sequence[SynonymEdit]]]
 """Reads the edits kept in the store (the latest of each entry, the synonym edits): called on every build."""
 
 log = structlog.get_logger(__name__)
+
+
+def _libc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc (musl, macOS): the allocator keeps its own policy
+        return None
+
+
+_MALLOC_TRIM = _libc_trim()
+
+
+def release_freed_heap() -> None:
+    """Give the allocator's free pages back to the system after a build: collect the old engine's cycles,
+    then ``malloc_trim(0)``. Building an engine (and embedding a base) frees many small objects in the
+    build thread's arena; glibc keeps those pages, so without this a worker holds about 14 MB (the
+    shipped base) it no longer uses. A call into C through ctypes, which releases the GIL."""
+    gc.collect()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 @dataclass(frozen=True)
@@ -181,6 +204,7 @@ class KnowledgeState:
                 return ReloadResult(False, len(self._engine.kb) if self._engine else 0,
                                     time.perf_counter() - started, self.last_problems, self.version)
             self._engine = engine
+            await asyncio.get_running_loop().run_in_executor(None, release_freed_heap)
             self.version = version
             self.last_problems = ()
             self.loaded_at = dt.datetime.now(dt.UTC)

@@ -77,3 +77,22 @@ async def test_reload_requires_the_admin_token_when_one_is_set(aiohttp_client, t
     ok = await client.post("/api/v1/admin/reload", headers={"Authorization": "Bearer s3cret-token-value"})
     assert ok.status == 200
     assert not settings.admin_token_path().exists()  # a configured token: no file is made
+
+
+async def test_a_reload_lets_the_old_engine_go_and_gives_its_memory_back(kb_dir: Path) -> None:
+    """After a reload nothing holds the old engine (its index is freed, not kept beside the new one), and
+    on glibc the freed heap is handed back with malloc_trim (knowledge_state.release_freed_heap)."""
+    import platform
+    import weakref
+
+    from contact import knowledge_state
+    from contact.knowledge_state import KnowledgeState
+
+    if platform.libc_ver()[0] == "glibc":
+        assert knowledge_state._MALLOC_TRIM is not None
+    state = KnowledgeState(kb_dir)
+    assert (await state.reload()).ok
+    old = weakref.ref(state.engine)
+    assert (await state.reload()).ok
+    assert old() is None
+    assert state.engine.kb.get("juminhyo") is not None
