@@ -41,16 +41,18 @@ class Cues:
     """Medical advice (熱が下がらない, 潜伏期間, 解熱剤): a doctor's or a pharmacist's question."""
     noise: tuple[re.Pattern[str], ...] = ()
     """Not a question at all, matched on the whole text: a test message, a group of characters repeated."""
+    question_words: tuple[str, ...] = ()
+    """Words that ask (いつ, だれ, いくつ, なぜ): like focus words they say what is asked, not which entry."""
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> Cues:
         with path.open(encoding="utf-8") as f:
             data = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         if not isinstance(data, dict) or not {"handoff", "smalltalk", "focus"} <= set(data) <= {
-            "handoff", "smalltalk", "focus", "checklist", "out_of_scope", "crisis"
+            "handoff", "smalltalk", "focus", "checklist", "out_of_scope", "crisis", "question_words"
         }:
             raise CueError(f"{path}: expected the sections handoff, smalltalk, focus and optionally checklist, "
-                           "out_of_scope and crisis")
+                           "out_of_scope, crisis and question_words")
         crisis = data.get("crisis") or {}
         if not isinstance(crisis, dict) or not set(crisis) <= {"entry", "words"}:
             raise CueError(f"{path}: crisis has an entry and its words")
@@ -82,6 +84,7 @@ class Cues:
             other_topic=patterns["other_topic"],
             medical=patterns["medical"],
             noise=patterns["noise"],
+            question_words=norm(data.get("question_words") or []),
         )
 
     def in_crisis(self, text: str) -> bool:
@@ -119,5 +122,12 @@ class Cues:
         return tuple(f for f in FOCI if any(w in text for w in self.focus.get(f, ())))
 
     def cue_words(self) -> frozenset[str]:
-        """All focus cue words: they say what is asked about, not which entry, so ranking ignores them."""
-        return frozenset(w for words in self.focus.values() for w in words)
+        """All focus cue words and question words: they say what is asked about, not which entry, so BM25
+        weighs them less and coverage leaves them out (with the words of :func:`asks`)."""
+        return frozenset(w for words in self.focus.values() for w in words) | frozenset(self.question_words)
+
+
+def asks(term: str) -> bool:
+    """A word made of 何 and a counter or unit (何曜, 何歳, 何日, 何回, 何円, 何人 …: Sudachi makes one word of
+    them), which asks which one, not what about; 何 alone is a stop term."""
+    return len(term) > 1 and term[0] == "何"

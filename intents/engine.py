@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 from intents import english_answer as en_text
 from intents.availability import NOT_ASKED_ABOUT, asks_if_possible, availability_answer, kind_in, place_word_in
 from intents.compose import Answer, ContactPoint, compose, contact_point
-from intents.cues import Cues
+from intents.cues import Cues, asks
 from intents.dates import DateMention, resolve_dates
 from intents.dense import DenseIndex
 from intents.documents import Document, documents
@@ -457,6 +457,13 @@ class Engine:
                 out.append(t.surface)
         return out
 
+    def _is_cue(self, term: str) -> bool:
+        """A focus or question word (手数料, どこ, いつ, 何曜): it says what is asked, not which entry, so it is
+        not part of the topic that coverage measures. 何 with a counter (何回, 何曜) keeps its full weight in
+        BM25: an entry on that aspect of the topic asks it the same way (保険料は年に何回); out of the topic,
+        it can no longer carry an entry that matches nothing else (何曜日に開いていますか for 空き缶は何曜日)."""
+        return term in self._cue_words or asks(term)
+
     def _only_ward(self, u: Understanding) -> bool:
         """The ward was read from a word that says only where (a ward, a station), not an office's name."""
         source = u.entities.ward_source
@@ -469,7 +476,7 @@ class Engine:
         w = self.weights
         idf = self.index.idf
         ward_terms = set(WARDS) | ({u.entities.ward_source} if self._only_ward(u) else set())
-        key_terms = [t for t in u.terms if t not in self._cue_words and t not in DATE_WORDS and not _NUMBER.match(t)]
+        key_terms = [t for t in u.terms if not self._is_cue(t) and t not in DATE_WORDS and not _NUMBER.match(t)]
         boosts = {t: w.cue for t in u.terms if t in self._cue_words}
         boosts.update({t: w.part for t in u.parts})
         expansions = self.synonyms.expansions(list(u.terms))
@@ -706,7 +713,7 @@ class Engine:
         if self.cues.wants_handoff(u.cue_text):
             return reply("handoff", 1.0, text=self._handoff_text(en), topic=ctx.topic)
 
-        key_terms = [t for t in u.terms if t not in self._cue_words and t not in DATE_WORDS
+        key_terms = [t for t in u.terms if not self._is_cue(t) and t not in DATE_WORDS
                      and t not in WARDS and not (t == u.entities.ward_source and self._only_ward(u))]
         # A follow-up that names no new topic ("土曜は？", "中原区です") continues the last one.
         if not key_terms and ctx.topic and (u.foci or u.entities.ward):

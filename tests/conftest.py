@@ -21,6 +21,18 @@ NOW = "2026-11-20T10:00:00+09:00"
 """A Friday. 2026-11-28 is the 4th Saturday, 2026-12-12 the 2nd Saturday of December."""
 
 
+@pytest.fixture(scope="session")
+def shipped_fused():  # type: ignore[no-untyped-def]
+    """The matcher over the shipped base fused with both bundled encoders, as the service runs it (built
+    once a run; its embeddings come from the shared cache)."""
+    from intents.encoders import load_encoder
+    from intents.engine import Engine
+    from knowledge.loader import SHIPPED_DIR, load
+
+    return Engine(load(SHIPPED_DIR), memo_size=0, encoders=[load_encoder("use"), load_encoder("e5")],
+                  cache_dir=EMBEDDING_CACHE)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     # rate_limit=0: tests fire many requests from one address; tests/test_security.py turns limits on

@@ -122,6 +122,28 @@ def test_city_answers(city: Engine, text: str, entry_id: str) -> None:
     assert reply.candidates[0].entry_id == entry_id, reply.candidates[:3]
 
 
+def test_words_that_ask_are_not_the_topic(city: Engine) -> None:
+    """いつ, だれ, 何曜, 何回 … say what is asked: coverage leaves them out, whichever entry asks the same way."""
+    from intents.cues import asks
+
+    assert asks("何曜") and asks("何回") and not asks("何") and not asks("年")
+    u = city.understand("空き缶は何曜日に出す")
+    topic = [t for t in u.terms if not city._is_cue(t)]
+    assert "空き缶" in topic and "何曜" not in topic
+    assert city._is_cue(city._terms("いつ")[0]) and city._is_cue(city._terms("だれ")[0])
+
+
+@pytest.mark.parametrize(("text", "entry_id"), [("空き缶は何曜日", "gomi-bunbetsu"),
+                                                ("学童って何時まで預かってくれる", "faq-wakuwaku-plaza")])
+def test_an_entry_that_only_asks_the_same_way_is_not_the_answer(shipped_fused: Engine, text: str,
+                                                                entry_id: str) -> None:
+    """The service's matcher (fused): 動物愛護センターは何曜日に開いていますか shares only 何曜日 with
+    「空き缶は何曜日」, and くれる (預かってくれる) is no topic word: the answer is the topic's entry."""
+    reply = shipped_fused.respond(text, Context(now=NOW))
+    assert reply.kind == "answer" and reply.answer is not None and reply.answer.entry_id == entry_id, \
+        reply.candidates[:3]
+
+
 def test_another_municipality_is_not_answered(city: Engine) -> None:
     """"横浜市の粗大ごみ" is another city's business: a fallback that says so, never Kawasaki's answer."""
     reply = city.respond("横浜市の粗大ごみの出し方", Context(now=NOW))

@@ -14,7 +14,7 @@ from intents.encoders import load_encoder
 from intents.engine import Context, Engine
 from intents.fusion import EVIDENCE, FusionWeights, Vouching
 from intents.tuning import Judged, choose_least, fit_vouching, outcomes
-from knowledge.loader import SHIPPED_DIR, load
+from knowledge.loader import load
 from tests.conftest import EMBEDDING_CACHE, NOW
 
 CLOCK = dt.datetime.fromisoformat(NOW)
@@ -68,10 +68,9 @@ def test_the_chosen_least_keeps_every_tuning_halfs_rejection() -> None:
     assert all(learned[k].right >= rules[k].right for k in rules)
 
 
-@pytest.fixture(scope="module")
-def fused() -> Engine:
-    return Engine(load(SHIPPED_DIR), memo_size=0, encoders=[load_encoder("use"), load_encoder("e5")],
-                  cache_dir=EMBEDDING_CACHE)
+@pytest.fixture
+def fused(shipped_fused: Engine) -> Engine:
+    return shipped_fused
 
 
 def test_the_judge_answers_what_the_rules_leave_and_never_takes_an_answer_away(fused: Engine) -> None:
