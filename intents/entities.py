@@ -21,22 +21,28 @@ from knowledge.schema import WARDS
 _WARD_SHORT = {"中原": "中原区", "高津": "高津区", "宮前": "宮前区", "多摩": "多摩区", "麻生": "麻生区"}
 _AMBIGUOUS = frozenset({"川崎", "川崎市", "幸"})
 """Names that usually mean the city (or a common word), never a ward by themselves."""
-_OTHER_MUNICIPALITY = re.compile(r"(?<![\u4e00-\u9fff々])([\u4e00-\u9fff々]{1,6}[市区町村])(?=役所|役場|の)")
-"""A municipality's name used as the owner of what is asked ("横浜市の …", "世田谷区役所"); a name of this
-city (川崎市, its wards, its offices) is not another municipality."""
 with (Path(__file__).parent / "data" / "municipalities.yaml").open(encoding="utf-8") as _f:
     _MUNICIPALITIES = yaml.safe_load(_f)
-"""Other municipalities kept as data: names in kana, and names in romaji."""
+"""Other municipalities kept as data: names in kana and in romaji, the other prefectures, and the citizen's
+own people and places (実家, 会社 …) that a municipality's name may own without owning the question."""
+_OWNS = "(?=役所|役場|庁|の(?!(?:" + "|".join(re.escape(normalize(w)) for w in _MUNICIPALITIES["citizens_own"]) + ")))"
+"""After a municipality's name: it owns what is asked (横浜市の粗大ごみ, 世田谷区役所, 千葉県庁), unless what
+follows の is the citizen's own (横浜市の実家)."""
+_OTHER_MUNICIPALITY = re.compile(r"(?<![\u4e00-\u9fff々])([\u4e00-\u9fff々]{1,6}[市区町村])" + _OWNS)
+"""A municipality's name used as the owner of what is asked ("横浜市の …", "世田谷区役所"); a name of this
+city (川崎市, its wards, its offices) is not another municipality."""
 
 
 def _kana_municipalities() -> re.Pattern[str]:
     """Other municipalities whose names are written in kana (さいたま市 …), from intents/data: the kanji
     pattern above cannot see them. The same condition follows: the name owns what is asked."""
     names = sorted({normalize(n) for n in _MUNICIPALITIES["kana_names"]}, key=len, reverse=True)
-    return re.compile("(" + "|".join(re.escape(n) for n in names) + ")(?=役所|役場|の)")
+    return re.compile("(" + "|".join(re.escape(n) for n in names) + ")" + _OWNS)
 
 
 _KANA_MUNICIPALITY = _kana_municipalities()
+_PREFECTURE = re.compile("(" + "|".join(re.escape(normalize(n)) for n in _MUNICIPALITIES["prefectures"]) + ")" + _OWNS)
+"""Another prefecture as the owner of what is asked (東京都の保育園, 千葉県庁の場所), from intents/data."""
 
 
 def _romaji_municipalities() -> tuple[dict[str, str], re.Pattern[str]]:
@@ -121,7 +127,8 @@ class Gazetteer:
                 ward, source = w, m.group(0)
             if office and office not in offices:
                 offices.append(office)
-        found = sorted([*_OTHER_MUNICIPALITY.finditer(text), *_KANA_MUNICIPALITY.finditer(text)],
+        found = sorted([*_OTHER_MUNICIPALITY.finditer(text), *_KANA_MUNICIPALITY.finditer(text),
+                        *_PREFECTURE.finditer(text)],
                        key=lambda m: m.start())
         elsewhere = next((m.group(1) for m in found
                           if m.group(1) not in self._names and m.group(1) not in _AMBIGUOUS

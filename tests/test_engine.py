@@ -144,6 +144,26 @@ def test_an_entry_that_only_asks_the_same_way_is_not_the_answer(shipped_fused: E
         reply.candidates[:3]
 
 
+@pytest.mark.parametrize(("text", "place"), [("東京都の保育園の申し込み", "東京都"), ("埼玉県庁の場所", "埼玉県"),
+                                           ("大阪府の粗大ごみ", "大阪府")])
+def test_another_prefecture_is_not_answered(city: Engine, text: str, place: str) -> None:
+    """Another prefecture owning what is asked is not this city's business; 神奈川県 (its passport centre)
+    and a prefecture one moves to are."""
+    reply = city.respond(text, Context(now=NOW))
+    assert reply.kind == "fallback" and place in reply.text and "044-200-3939" in reply.text
+    assert city.understand("神奈川県のパスポートセンター").entities.elsewhere is None
+    assert city.understand("東京都に引っ越すので転出届").entities.elsewhere is None
+
+
+@pytest.mark.parametrize("text", ["横浜市の実家に住民票を移す", "北海道の実家に住民票を移す"])
+def test_a_municipality_of_the_citizens_own_people_or_places_leaves_the_question_here(city: Engine,
+                                                                                      text: str) -> None:
+    """横浜市の実家, 東京都の会社, 世田谷区の親: the name says where the citizen's own are, not who answers."""
+    assert city.understand(text).entities.elsewhere is None
+    assert city.understand("世田谷区の親を扶養に入れたい").entities.elsewhere is None
+    assert city.understand("世田谷区の保育園").entities.elsewhere == "世田谷区"
+
+
 def test_another_municipality_is_not_answered(city: Engine) -> None:
     """"横浜市の粗大ごみ" is another city's business: a fallback that says so, never Kawasaki's answer."""
     reply = city.respond("横浜市の粗大ごみの出し方", Context(now=NOW))
