@@ -111,6 +111,7 @@ def city() -> Engine:
         pytest.param("しょうにいりょうしょう なくした", "shoni-iryo", id="kana-without-conversion"),
         pytest.param("How do I register my dog?", "inu-toroku", id="english"),
         pytest.param("Where can I get a seal registration certificate?", "inkan-shomei", id="english-phrase"),
+        pytest.param("How do I register my address after moving to Kawasaki?", "tennyu", id="english-moving-in"),
         pytest.param("ハンコの登録したい", "inkan-toroku", id="issue-example-hanko"),
         pytest.param("川崎に引っ越してきた 何をすればいい", "moving-in", id="checklist-means-life-event"),
         pytest.param("高津区役所 区民課 どこ", "takatsu-kuyakusho-kumin", id="window-of-a-named-office"),
