@@ -178,6 +178,9 @@ class Understanding:
 
     related: tuple[str, ...] = ()
     """The base's words in the same Sudachi synonym group as a word of the question (育児 → 子育て)."""
+    nouns: tuple[str, ...] = ()
+    """The content words that are nouns of things (年金, スマホ, 届け出; not 時, 場合, 土曜日): what the
+    question is about, rather than what is done."""
 
     @property
     def cue_text(self) -> str:
@@ -424,6 +427,8 @@ class Engine:
                 for g in t.groups:
                     related += (x for x in self._group_terms.get(g, ()) if x not in primary)
         return Understanding(
+            nouns=tuple(dict.fromkeys(t.normalized for t in tokens if t.pos == "名詞" and t.normalized in primary
+                                      and t.pos_detail not in ("副詞可能", "助数詞可能"))),
             related=tuple(dict.fromkeys(related)),
             units=tuple(term_units(tokens)),
             parts=tuple(dict.fromkeys(parts)),
@@ -869,8 +874,19 @@ class Engine:
         if evidence["second"] > 0.8:
             conf *= 1.0 - (evidence["second"] - 0.8) * 0.5
         judged = (self.fusion.vouching.confidence(evidence)
-                  if self.fusion.vouching and learned and not evidence["two_topics"] else 0.0)
-        return max(0.0, min(1.0, max(conf, judged)))
+                  if self.fusion.vouching and learned and self.judge_may_speak(evidence) else 0.0)
+        conf = max(conf, judged)
+        if evidence["no_noun"]:  # found on what is done, while another is on what it is about: not an answer
+            conf = min(conf, self.thresholds.answer * 0.9)
+        return max(0.0, min(1.0, conf))
+
+    @staticmethod
+    def judge_may_speak(evidence: Mapping[str, float]) -> bool:
+        """Whether the learned judge has a say on this evidence: not on a question of two topics (each entry
+        covering its half), nor where the best candidate matches none of the things the question names and
+        a next candidate scoring at least half as much does (年金 いつ振り込まれる: 児童手当はいつ振り込まれますか
+        first, 年金の支払日 second)."""
+        return not evidence["two_topics"] and not evidence["no_noun"]
 
     def evidence(self, candidates: Sequence[Candidate], u: Understanding, english: bool) -> dict[str, float]:
         """What is known about the best candidate of a question (:data:`intents.fusion.EVIDENCE`), and
@@ -888,10 +904,24 @@ class Engine:
             "second": candidates[1].score / top.score if len(candidates) > 1 and top.score > 0 else 0.0,
             "rival": float(bool(rivals)),
             "two_topics": float(any(not set(c.matched) & set(top.matched) for c in rivals)),
+            "no_noun": float(not self._names_a_thing(top, u) and any(
+                self._names_a_thing(c, u) for c in candidates[1:5] if c.score >= top.score * 0.5)),
             "use_lead": use - max(others) if use is not None and others else 0.0,
             "cosine:e5": e5 or 0.0, "no_e5": float(e5 is None), "short": 1.0 / (1 + len(u.terms)),
             "english": float(english),
         }
+
+    def _names_a_thing(self, candidate: Candidate, u: Understanding) -> bool:
+        """Whether the candidate matches one of the things the question names (年金, スマホ; a ward alone is
+        not one, an office's name is), or its short units or synonyms; True when it names none."""
+        nouns = [t for t in u.nouns if not self._is_cue(t) and t not in DATE_WORDS and t not in WARDS
+                 and not _NUMBER.match(t) and not (t == u.entities.ward_source and self._only_ward(u))]
+        if not nouns:
+            return True
+        units = dict(u.units)
+        matched = set(candidate.matched)
+        return any(n in matched or matched & set(units.get(n, ())) or matched & set(self.synonyms.expansions([n]))
+                   for n in nouns)
 
     def _event_containing(self, a: Candidate, b: Candidate) -> Candidate | None:
         """The life event of the two when the other is one of its steps."""

@@ -81,7 +81,9 @@ character bigrams, relative lexical score; the second candidate's score over its
 unrelated candidate covers as much (``rival``); its ``use`` cosine's lead over the other candidates'; its
 e5 cosine (``no_e5``: the cheap ranking was decisive); 1 / (1 + the question's terms) (``short``); whether
 the question is English. Where the rival matches none of the words the best candidate matches (``two_topics``:
-"犬と住民票", each entry covering its half) the judge has no say."""
+"犬と住民票", each entry covering its half), and where the best candidate matches none of the things the
+question names (``no_noun``: 年金 in 「年金 いつ振り込まれる」), the judge has no say
+(:meth:`intents.engine.Engine.judge_may_speak`)."""
 
 
 @dataclass(frozen=True)

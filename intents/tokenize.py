@@ -52,6 +52,8 @@ class Token:
     """Normalised forms of the short units (split mode A) of a compound: 免除申請 → 免除, 申請."""
     groups: tuple[int, ...] = ()
     """Sudachi's synonym group ids of the word (育児 and 子育て share one)."""
+    pos_detail: str = ""
+    """The part of speech's third level: 一般, サ変可能, 副詞可能 (時, 場合, 土曜日) …"""
 
     @property
     def is_content(self) -> bool:
@@ -106,6 +108,7 @@ class Tokenizer:
                     oov=m.is_oov(),
                     parts=parts,
                     groups=tuple(m.synonym_group_ids()) if pos in CONTENT_POS else (),
+                    pos_detail=m.part_of_speech()[2],
                 )
             )
         return out

@@ -147,8 +147,8 @@ def judge(engine: Engine, label: str, queries: Iterable[LabelledQuery]) -> list[
                      and not engine.cues.out_of_scope(u.cue_text)
                      and not any(k in reply.explain for k in ("elsewhere", "route")))
             evidence = engine.evidence(candidates, u, reply.lang == "en") if gated else None
-            if evidence is not None and evidence["two_topics"]:
-                evidence = None  # two topics: the judge has no say (Engine._confidence)
+            if evidence is not None and not engine.judge_may_speak(evidence):
+                evidence = None  # the judge has no say there (Engine._confidence)
             right = bool(q.expected) and bool(candidates) and candidates[0].entry_id in q.expected
             out.append(Judged(label, q.part, bool(q.expected), right, reply.kind, reply.confidence, evidence))
         return out

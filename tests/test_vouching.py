@@ -134,3 +134,26 @@ def test_the_judge_has_no_say_on_a_question_of_two_topics() -> None:
     one_topic = "住民票を取りたい"
     u, _, candidates = engine.prepare(one_topic)
     assert engine.evidence(candidates, u, False)["two_topics"] == 0.0
+
+
+@pytest.mark.parametrize("text", ["年金 いつ振り込まれる", "スマホが壊れた"])
+def test_no_answer_from_a_candidate_that_matches_none_of_the_things_named(fused: Engine, text: str) -> None:
+    """「年金 いつ振り込まれる」 had been answered with 児童手当はいつ振り込まれますか (0.96), 「スマホが壊れた」 with
+    the road and park repairs (0.51): each found on the verb alone. The question names a thing (年金,
+    スマホ) the candidate does not match, nor its units or synonyms: neither the rules nor the judge answer."""
+    u, _, candidates = fused.prepare(text)
+    assert fused.evidence(candidates, u, False)["no_noun"] == 1.0
+    assert not fused.judge_may_speak(fused.evidence(candidates, u, False))
+    reply = fused.respond(text, Context(now=CLOCK))
+    assert reply.kind != "answer", (reply.kind, reply.candidates[:2])
+
+
+@pytest.mark.parametrize(("text", "entry_id"), [("大師支所 廃止されるって聞いた", "daishi-shisho"),
+                                                ("粗大ごみを出したい", "sodai-gomi")])
+def test_a_candidate_that_matches_a_thing_named_is_still_answered(fused: Engine, text: str, entry_id: str) -> None:
+    """An office's name is a thing named (大師支所), a ward alone is not; a candidate matching one of them keeps
+    its answer."""
+    u, _, candidates = fused.prepare(text)
+    assert fused.evidence(candidates, u, False)["no_noun"] == 0.0
+    reply = fused.respond(text, Context(now=CLOCK))
+    assert reply.kind == "answer" and reply.answer is not None and reply.answer.entry_id == entry_id
