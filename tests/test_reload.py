@@ -80,8 +80,10 @@ async def test_reload_requires_the_admin_token_when_one_is_set(aiohttp_client, t
 
 
 async def test_a_reload_lets_the_old_engine_go_and_gives_its_memory_back(kb_dir: Path) -> None:
-    """After a reload nothing holds the old engine (its index is freed, not kept beside the new one), and
-    on glibc the freed heap is handed back with malloc_trim (knowledge_state.release_freed_heap)."""
+    """After a reload nothing holds the old engine (its index is freed, not kept beside the new one), not
+    even the operator's suggester built over it; on glibc the freed heap is handed back with malloc_trim
+    (knowledge_state.release_freed_heap)."""
+    import datetime as dt
     import platform
     import weakref
 
@@ -90,9 +92,13 @@ async def test_a_reload_lets_the_old_engine_go_and_gives_its_memory_back(kb_dir:
 
     if platform.libc_ver()[0] == "glibc":
         assert knowledge_state._MALLOC_TRIM is not None
+    from contact.chat.suggest import suggester_for
+
     state = KnowledgeState(kb_dir)
     assert (await state.reload()).ok
     old = weakref.ref(state.engine)
+    assert suggester_for(state.engine).suggest("住民票", dt.datetime(2026, 11, 20, 10))  # the operator's view
     assert (await state.reload()).ok
-    assert old() is None
+    assert old() is None, "the old engine is still held (the operator's suggester kept it alive)"
+    assert suggester_for(state.engine).suggest("住民票", dt.datetime(2026, 11, 20, 10))
     assert state.engine.kb.get("juminhyo") is not None

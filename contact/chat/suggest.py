@@ -290,10 +290,19 @@ class Suggester:
     """Suggestions over one engine (its knowledge base, index and calendar)."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self._engine = weakref.ref(engine)
+        """Weakly: :func:`suggester_for` keeps a suggester as the value of its engine in a weak mapping, and a
+        strong reference from the value would keep the engine, and every old one after a reload, alive."""
         self.kb = engine.kb
         self.prefixes = PrefixIndex(engine)
         self.directory = Directory(engine.kb)
+
+    @property
+    def engine(self) -> Engine:
+        engine = self._engine()
+        if engine is None:  # callers hold the engine they asked a suggester of (suggester_for)
+            raise RuntimeError("this suggester's engine has been replaced and freed")
+        return engine
 
     @staticmethod
     def query_of(text: str) -> str:
