@@ -39,6 +39,8 @@ class Cues:
     """What another service answers, asked as such (明日の天気, おいしいラーメン屋どこ): not the city's."""
     medical: tuple[re.Pattern[str], ...] = ()
     """Medical advice (熱が下がらない, 潜伏期間, 解熱剤): a doctor's or a pharmacist's question."""
+    device: tuple[re.Pattern[str], ...] = ()
+    """The citizen's own device, connection or app in trouble (スマホが壊れた): its maker's or provider's."""
     noise: tuple[re.Pattern[str], ...] = ()
     """Not a question at all, matched on the whole text: a test message, a group of characters repeated."""
     question_words: tuple[str, ...] = ()
@@ -57,10 +59,11 @@ class Cues:
         if not isinstance(crisis, dict) or not set(crisis) <= {"entry", "words"}:
             raise CueError(f"{path}: crisis has an entry and its words")
         oos = data.get("out_of_scope") or {}
-        if not isinstance(oos, dict) or not set(oos) <= {"chatter", "route", "other_topic", "medical", "noise"}:
-            raise CueError(f"{path}: out_of_scope has the lists chatter, route, other_topic, medical and noise")
+        if not isinstance(oos, dict) or not set(oos) <= {"chatter", "route", "other_topic", "medical", "device", "noise"}:
+            raise CueError(f"{path}: out_of_scope has the lists chatter, route, other_topic, medical, device and "
+                           "noise")
         patterns = {}
-        for kind in ("route", "other_topic", "medical", "noise"):
+        for kind in ("route", "other_topic", "medical", "device", "noise"):
             try:
                 patterns[kind] = tuple(re.compile(normalize(r)) for r in oos.get(kind) or [])
             except re.error as exc:
@@ -83,6 +86,7 @@ class Cues:
             routes=patterns["route"],
             other_topic=patterns["other_topic"],
             medical=patterns["medical"],
+            device=patterns["device"],
             noise=patterns["noise"],
             question_words=norm(data.get("question_words") or []),
         )
@@ -97,8 +101,8 @@ class Cues:
         return any(c in text for c in self.checklist)
 
     def out_of_scope(self, text: str) -> str | None:
-        """``noise``, ``chatter``, ``route``, ``other_topic`` or ``medical`` when the words say the question is
-        not for the city, else None."""
+        """``noise``, ``chatter``, ``route``, ``other_topic``, ``medical`` or ``device`` when the words say the
+        question is not for the city, else None."""
         if any(r.search(line.strip()) for line in text.split("\n") for r in self.noise):
             return "noise"
         if any(w in text for w in self.chatter):
@@ -109,6 +113,8 @@ class Cues:
             return "other_topic"
         if any(r.search(text) for r in self.medical):
             return "medical"
+        if any(r.search(line) for line in text.split("\n") for r in self.device):
+            return "device"
         return None
 
     def smalltalk_kind(self, text: str) -> str | None:

@@ -175,6 +175,9 @@ OUT_OF_SCOPE = {
     "medical": "Sorry, I cannot advise on symptoms or medicines (I don't know): please ask a doctor or a pharmacy. "
                "If you are unsure whether to see a doctor now, ask me \"Should I call an ambulance?\" for the "
                "emergency advice line; {line} also takes questions about the city.",
+    "device": "Sorry, I cannot help with problems or settings of phones, computers, internet connections or apps "
+              "(I don't know): please ask the maker, the shop or your provider. For the My Number card or the "
+              "city's online applications, ask about those; {line} also takes questions about the city.",
     "noise": "I could not read a question there. Please write what you would like to know about Kawasaki City's "
              "procedures, offices or opening days, or call {line}.",
 }

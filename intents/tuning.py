@@ -130,8 +130,8 @@ class Judged:
     kind: str
     confidence: float
     evidence: Mapping[str, float] | None
-    """None where the learned judge has no say: out-of-scope cues (chatter, route, other topic, medical, noise),
-    another city, opening days, two topics ("犬と住民票")."""
+    """None where the learned judge has no say: out-of-scope cues (chatter, route, other topic, medical, device,
+    noise), another city, opening days, two topics ("犬と住民票"), a best candidate on none of the things named."""
 
 
 def judge(engine: Engine, label: str, queries: Iterable[LabelledQuery]) -> list[Judged]:

@@ -234,6 +234,25 @@ def test_the_medical_reply_points_to_a_question_the_base_answers() -> None:
     assert '"Should I call an ambulance?"' in ENGINE.respond("I have a fever", CTX).text
 
 
+@pytest.mark.parametrize("question", ["スマホが壊れた", "Wi-Fiのパスワード忘れた", "パソコンが動かない",
+                                      "LINEにログインできない", "My phone is broken"])
+def test_the_citizens_own_device_in_trouble_is_its_makers_question(question: str) -> None:
+    """「スマホが壊れた」 had been answered with the road and park repairs: a device, a connection or an app in
+    trouble is for its maker or provider."""
+    reply = ENGINE.respond(question, CTX)
+    assert reply.kind == "fallback" and reply.explain.get("out_of_scope") == "device", question
+    assert ("メーカー" in message(reply) or "maker" in message(reply)) and "044-200-3939" in message(reply)
+
+
+@pytest.mark.parametrize(("question", "entry"), [("スマホでマイナンバーカードを申請したい", "mynumber-apply"),
+                                                 ("マイナンバーカードの暗証番号を忘れた", "mynumber-pin-reset"),
+                                                 ("パソコンの捨て方", "faq-gomi-pc")])
+def test_a_device_with_a_city_service_stays_the_citys(question: str, entry: str) -> None:
+    reply = ENGINE.respond(question, CTX)
+    assert reply.explain.get("out_of_scope") is None, question
+    assert reply.answer is not None and reply.answer.entry_id == entry, question
+
+
 def test_a_fever_on_a_health_check_day_is_still_the_citys() -> None:
     reply = ENGINE.respond("健診の日に子どもが熱を出したら別の日に変えられますか", CTX)
     assert reply.answer is not None and reply.answer.entry_id == "faq-nyuyoji-kenshin-henko"
