@@ -59,7 +59,8 @@ class Cues:
         if not isinstance(crisis, dict) or not set(crisis) <= {"entry", "words"}:
             raise CueError(f"{path}: crisis has an entry and its words")
         oos = data.get("out_of_scope") or {}
-        if not isinstance(oos, dict) or not set(oos) <= {"chatter", "route", "other_topic", "medical", "device", "noise"}:
+        kinds = {"chatter", "route", "other_topic", "medical", "device", "noise"}
+        if not isinstance(oos, dict) or not set(oos) <= kinds:
             raise CueError(f"{path}: out_of_scope has the lists chatter, route, other_topic, medical, device and "
                            "noise")
         patterns = {}
