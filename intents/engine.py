@@ -718,8 +718,7 @@ class Engine:
         if self.cues.wants_handoff(u.cue_text):
             return reply("handoff", 1.0, text=self._handoff_text(en), topic=ctx.topic)
 
-        key_terms = [t for t in u.terms if not self._is_cue(t) and t not in DATE_WORDS
-                     and t not in WARDS and not (t == u.entities.ward_source and self._only_ward(u))]
+        key_terms = self._topic_terms(u)
         # A follow-up that names no new topic ("土曜は？", "中原区です") continues the last one.
         if not key_terms and ctx.topic and (u.foci or u.entities.ward):
             entry = self.kb.get(ctx.topic)
@@ -897,6 +896,7 @@ class Engine:
                   if c.coverage >= max(top.coverage, 0.3) and not self._related(top.entry_id, c.entry_id)]
         use, e5 = features.get("cosine:use"), features.get("cosine:e5")
         others = [v for c in candidates[1:] if (v := dict(c.features).get("cosine:use")) is not None]
+        things = self._things_named(u)
         return {
             "coverage": top.coverage, "cosine:use": use or 0.0, "no_use": float(use is None),
             "name": features.get("name", 0.0), "bigrams": features.get("bigrams", 0.0),
@@ -904,24 +904,31 @@ class Engine:
             "second": candidates[1].score / top.score if len(candidates) > 1 and top.score > 0 else 0.0,
             "rival": float(bool(rivals)),
             "two_topics": float(any(not set(c.matched) & set(top.matched) for c in rivals)),
-            "no_noun": float(not self._names_a_thing(top, u) and any(
-                self._names_a_thing(c, u) for c in candidates[1:5] if c.score >= top.score * 0.5)),
+            "no_noun": float(bool(things) and not self._names_a_thing(top, things) and any(
+                self._names_a_thing(c, things) for c in candidates[1:5] if c.score >= top.score * 0.5)),
             "use_lead": use - max(others) if use is not None and others else 0.0,
             "cosine:e5": e5 or 0.0, "no_e5": float(e5 is None), "short": 1.0 / (1 + len(u.terms)),
             "english": float(english),
         }
 
-    def _names_a_thing(self, candidate: Candidate, u: Understanding) -> bool:
-        """Whether the candidate matches one of the things the question names (年金, スマホ; a ward alone is
-        not one, an office's name is), or its short units or synonyms; True when it names none."""
-        nouns = [t for t in u.nouns if not self._is_cue(t) and t not in DATE_WORDS and t not in WARDS
-                 and not _NUMBER.match(t) and not (t == u.entities.ward_source and self._only_ward(u))]
-        if not nouns:
-            return True
-        units = dict(u.units)
+    def _topic_terms(self, u: Understanding) -> list[str]:
+        """The question's words that say what it is about: not focus or question words, dates, wards, or a
+        place read only as a ward."""
+        return [t for t in u.terms if not self._is_cue(t) and t not in DATE_WORDS and t not in WARDS
+                and not (t == u.entities.ward_source and self._only_ward(u))]
+
+    def _things_named(self, u: Understanding) -> list[frozenset[str]]:
+        """Each thing the question names (年金, スマホ; an office's name, not a ward alone), as the words a
+        candidate may match it by: itself, its short units and its synonyms."""
+        nouns, units = set(u.nouns), dict(u.units)
+        return [frozenset({t, *units.get(t, ()), *self.synonyms.expansions([t])})
+                for t in self._topic_terms(u) if t in nouns and not _NUMBER.match(t)]
+
+    @staticmethod
+    def _names_a_thing(candidate: Candidate, things: Sequence[frozenset[str]]) -> bool:
+        """Whether the candidate matches one of the things named (:meth:`_things_named`)."""
         matched = set(candidate.matched)
-        return any(n in matched or matched & set(units.get(n, ())) or matched & set(self.synonyms.expansions([n]))
-                   for n in nouns)
+        return any(matched & forms for forms in things)
 
     def _event_containing(self, a: Candidate, b: Candidate) -> Candidate | None:
         """The life event of the two when the other is one of its steps."""
